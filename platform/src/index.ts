@@ -1,1 +1,2 @@
-export {};
+export * from "./bus.js";
+export * from "./memory-bus.js";

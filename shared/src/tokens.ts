@@ -1,0 +1,38 @@
+import * as v from "valibot";
+
+export const ROLES = ["admin", "host", "member"] as const;
+export const RoleSchema = v.picklist(ROLES);
+export type Role = v.InferOutput<typeof RoleSchema>;
+
+/** Role a participant holds inside one meeting (a member can be promoted to cohost by a host). */
+export const MEETING_ROLES = ["host", "cohost", "member"] as const;
+export const MeetingRoleSchema = v.picklist(MEETING_ROLES);
+export type MeetingRole = v.InferOutput<typeof MeetingRoleSchema>;
+
+/** The caller of the REST API, from the user JWT (claim names are mapped by config before this). */
+export const UserClaimsSchema = v.object({
+  sub: v.pipe(v.string(), v.minLength(1)),
+  tenant_id: v.pipe(v.string(), v.minLength(1)),
+  role: RoleSchema,
+  name: v.optional(v.string()),
+});
+export type UserClaims = v.InferOutput<typeof UserClaimsSchema>;
+
+export const JOIN_TOKEN_AUDIENCE = "nexus-meet:media";
+export const JOIN_TOKEN_ISSUER = "nexus-meet:control";
+
+/**
+ * Claims of the join token: control signs it after checking password, state and capacity;
+ * the media host verifies it (signature, expiry, host_id == itself, jti single use) before any room work.
+ */
+export const JoinClaimsSchema = v.object({
+  jti: v.pipe(v.string(), v.minLength(8)),
+  meeting_id: v.string(),
+  participant_id: v.string(),
+  tenant_id: v.string(),
+  user_id: v.string(),
+  name: v.string(),
+  role: MeetingRoleSchema,
+  host_id: v.string(),
+});
+export type JoinClaims = v.InferOutput<typeof JoinClaimsSchema>;
