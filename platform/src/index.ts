@@ -1,2 +1,3 @@
 export * from "./bus.js";
+export * from "./logger.js";
 export * from "./memory-bus.js";
