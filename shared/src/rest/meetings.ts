@@ -1,0 +1,95 @@
+import * as v from "valibot";
+import { IsoTimestampSchema, PageQuerySchema, pageOf } from "./common.js";
+
+export const MEETING_STATUS_VALUES = ["scheduled", "active", "ended"] as const;
+export const MeetingStatusSchema = v.picklist(MEETING_STATUS_VALUES);
+
+const settingsFields = {
+  mute_on_join: v.boolean(),
+  video_off_on_join: v.boolean(),
+  allow_screen_share: v.boolean(),
+  allow_multiple_screen_shares: v.boolean(),
+  allow_chat: v.boolean(),
+  /** How long an empty live room waits before the media host ends it. */
+  empty_timeout_seconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
+};
+
+export const DEFAULT_MEETING_SETTINGS = {
+  mute_on_join: false,
+  video_off_on_join: false,
+  allow_screen_share: true,
+  allow_multiple_screen_shares: false,
+  allow_chat: true,
+  empty_timeout_seconds: 300,
+} as const;
+
+export const MeetingSettingsSchema = v.object(settingsFields);
+export type MeetingSettingsBody = v.InferOutput<typeof MeetingSettingsSchema>;
+
+/** Every field optional: on create the defaults fill the gaps, on update the stored values do. */
+export const MeetingSettingsPatchSchema = v.partial(v.strictObject(settingsFields));
+
+const title = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
+const description = v.nullable(v.pipe(v.string(), v.maxLength(5000)));
+const maxParticipants = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
+const password = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+
+export const CreateMeetingBodySchema = v.strictObject({
+  title,
+  description: v.optional(description),
+  scheduled_start: v.optional(v.nullable(IsoTimestampSchema)),
+  scheduled_end: v.optional(v.nullable(IsoTimestampSchema)),
+  max_participants: v.optional(maxParticipants, 100),
+  is_public: v.optional(v.boolean(), false),
+  lobby_enabled: v.optional(v.boolean(), false),
+  password: v.optional(v.nullable(password)),
+  settings: v.optional(MeetingSettingsPatchSchema),
+});
+export type CreateMeetingBody = v.InferOutput<typeof CreateMeetingBodySchema>;
+
+/** Partial update: absent means unchanged; `password: null` clears the password. */
+export const UpdateMeetingBodySchema = v.strictObject({
+  title: v.optional(title),
+  description: v.optional(description),
+  scheduled_start: v.optional(v.nullable(IsoTimestampSchema)),
+  scheduled_end: v.optional(v.nullable(IsoTimestampSchema)),
+  max_participants: v.optional(maxParticipants),
+  is_public: v.optional(v.boolean()),
+  lobby_enabled: v.optional(v.boolean()),
+  locked: v.optional(v.boolean()),
+  password: v.optional(v.nullable(password)),
+  settings: v.optional(MeetingSettingsPatchSchema),
+});
+export type UpdateMeetingBody = v.InferOutput<typeof UpdateMeetingBodySchema>;
+
+export const ListMeetingsQuerySchema = v.object({
+  ...PageQuerySchema.entries,
+  status: v.optional(MeetingStatusSchema),
+  /** Inclusive bounds on scheduled_start. */
+  from: v.optional(IsoTimestampSchema),
+  to: v.optional(IsoTimestampSchema),
+});
+
+export const MeetingSchema = v.object({
+  id: v.string(),
+  tenant_id: v.string(),
+  title: v.string(),
+  description: v.nullable(v.string()),
+  status: MeetingStatusSchema,
+  scheduled_start: v.nullable(v.string()),
+  scheduled_end: v.nullable(v.string()),
+  started_at: v.nullable(v.string()),
+  ended_at: v.nullable(v.string()),
+  max_participants: v.number(),
+  is_public: v.boolean(),
+  lobby_enabled: v.boolean(),
+  locked: v.boolean(),
+  has_password: v.boolean(),
+  settings: MeetingSettingsSchema,
+  created_by: v.string(),
+  created_at: v.string(),
+  updated_at: v.string(),
+});
+export type Meeting = v.InferOutput<typeof MeetingSchema>;
+
+export const MeetingPageSchema = pageOf(MeetingSchema);
