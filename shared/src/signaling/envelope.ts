@@ -1,0 +1,51 @@
+import { ERROR_STATUS, type ErrorCode } from "@nexus/shared/errors";
+import * as v from "valibot";
+
+/** A request id chosen by the client; echoed in the ack so the client can match answers to questions. */
+export const MessageIdSchema = v.union([
+  v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)),
+]);
+export type MessageId = v.InferOutput<typeof MessageIdSchema>;
+
+/**
+ * The first step of parsing anything a client sends: the envelope alone, so that even a request of an
+ * unknown type or with bad data can be answered with an error ack carrying its id.
+ */
+export const RequestEnvelopeSchema = v.object({
+  id: MessageIdSchema,
+  type: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  data: v.optional(v.unknown()),
+});
+export type RequestEnvelope = v.InferOutput<typeof RequestEnvelopeSchema>;
+
+const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+export const ErrorCodeSchema = v.picklist(ERROR_CODES);
+
+export const AckErrorSchema = v.object({
+  code: ErrorCodeSchema,
+  message: v.string(),
+});
+export type AckError = v.InferOutput<typeof AckErrorSchema>;
+
+export const AckSuccessEnvelopeSchema = v.object({
+  id: MessageIdSchema,
+  success: v.literal(true),
+  data: v.unknown(),
+});
+export const AckFailureEnvelopeSchema = v.object({
+  id: MessageIdSchema,
+  success: v.literal(false),
+  error: AckErrorSchema,
+});
+export const AckEnvelopeSchema = v.variant("success", [AckSuccessEnvelopeSchema, AckFailureEnvelopeSchema]);
+export type AckEnvelope = v.InferOutput<typeof AckEnvelopeSchema>;
+
+export const NotificationEnvelopeSchema = v.object({
+  type: v.pipe(v.string(), v.minLength(1)),
+  data: v.unknown(),
+});
+export type NotificationEnvelope = v.InferOutput<typeof NotificationEnvelopeSchema>;
+
+/** Anything the server sends: an ack has an id, a notification has none. */
+export const ServerEnvelopeSchema = v.union([AckEnvelopeSchema, NotificationEnvelopeSchema]);

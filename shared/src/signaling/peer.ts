@@ -1,0 +1,34 @@
+import { MeetingRoleSchema } from "@nexus/shared/tokens";
+import * as v from "valibot";
+import { MediaKindSchema } from "./media-types.js";
+
+/** What a producer carries; "screen" producers follow the one-sharer rule of the meeting. */
+export const MediaSourceSchema = v.picklist(["mic", "camera", "screen", "screen-audio"]);
+export type MediaSource = v.InferOutput<typeof MediaSourceSchema>;
+
+export const ProducerInfoSchema = v.object({
+  producer_id: v.string(),
+  participant_id: v.string(),
+  kind: MediaKindSchema,
+  source: MediaSourceSchema,
+  paused: v.boolean(),
+});
+export type ProducerInfo = v.InferOutput<typeof ProducerInfoSchema>;
+
+/** The state of a participant every other participant sees. */
+export const ParticipantStateSchema = v.object({
+  participant_id: v.string(),
+  is_muted: v.boolean(),
+  is_video_on: v.boolean(),
+  is_screen_sharing: v.boolean(),
+});
+export type ParticipantState = v.InferOutput<typeof ParticipantStateSchema>;
+
+export const PeerInfoSchema = v.object({
+  ...ParticipantStateSchema.entries,
+  user_id: v.string(),
+  display_name: v.string(),
+  role: MeetingRoleSchema,
+  producers: v.array(ProducerInfoSchema),
+});
+export type PeerInfo = v.InferOutput<typeof PeerInfoSchema>;
