@@ -1,1 +1,13 @@
-export {};
+export { waitFor } from "./child.js";
+export { createTestDatabase, type TestDatabase } from "./database.js";
+export {
+  TEST_PG_URL_ENV,
+  TEST_REDIS_URL_ENV,
+  testPgUrl,
+  testRedisUrl,
+  usePostgresUrl,
+  useRedisUrl,
+} from "./env.js";
+export { freePort } from "./ports.js";
+export { postgresBinDir, type RunningServer, startPostgres } from "./postgres.js";
+export { startRedis } from "./redis.js";
