@@ -1,0 +1,79 @@
+import { AppError } from "@nexus/shared/errors";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { matchedRoutes } from "hono/route";
+import type { AppEnv, ControlDeps } from "./deps.js";
+import { notFound, onError } from "./http.js";
+import { docsRoutes } from "./routes/docs.js";
+import { healthRoutes } from "./routes/health.js";
+import { historyRoutes } from "./routes/history.js";
+import { joinRoutes } from "./routes/join.js";
+import { meetingRoutes } from "./routes/meetings.js";
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** The control plane as a value: no module state, so node, Lambda and tests each build their own. */
+export function createApp(deps: ControlDeps) {
+  const { config, metrics } = deps;
+  const app = new Hono<AppEnv>()
+    .use(requestId({ generator: () => deps.randomId() }))
+    .use(async (c, next) => {
+      const started = performance.now();
+      c.set("deps", deps);
+      const log = deps.logger.child({ request_id: c.var.requestId });
+      c.set("log", log);
+      await next();
+      const route = matchedRoutes(c)[c.req.routeIndex];
+      const labels = {
+        method: c.req.method,
+        // Pattern, not raw path, so ids don't explode label cardinality.
+        route: route && route.method !== "ALL" ? route.path : "unmatched",
+        status: String(c.res.status),
+      };
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, seconds);
+      log.info(
+        { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
+        "request",
+      );
+    })
+    .use(
+      cors({
+        origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+        allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        exposeHeaders: ["X-Request-Id"],
+        maxAge: 600,
+      }),
+    )
+    .use(
+      "/api/*",
+      bodyLimit({
+        maxSize: config.bodyLimitBytes,
+        onError: () => {
+          throw new AppError("payload_too_large", `request body over ${config.bodyLimitBytes} bytes`);
+        },
+      }),
+    )
+    .use("/api/*", async (c, next) => {
+      const match = BEARER.exec(c.req.header("Authorization") ?? "");
+      if (!match) throw new AppError("unauthorized", "missing bearer token");
+      const user = await deps.verifier.verify(match[1]!, deps.now());
+      c.set("user", user);
+      c.set("log", c.var.log.child({ tenant_id: user.tenant_id, user_id: user.sub }));
+      await next();
+    })
+    .route("/", healthRoutes())
+    .route("/", docsRoutes())
+    .route("/api/meetings", meetingRoutes())
+    .route("/api/meetings", joinRoutes())
+    .route("/api/meetings", historyRoutes());
+  app.onError(onError);
+  app.notFound(notFound);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

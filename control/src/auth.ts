@@ -1,0 +1,69 @@
+import { AppError } from "@nexus/shared/errors";
+import { type UserClaims, UserClaimsSchema } from "@nexus/shared/tokens";
+import {
+  createRemoteJWKSet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from "jose";
+import * as v from "valibot";
+import type { ControlConfig } from "./config.js";
+
+/** Turns the bearer token of a request into the caller, or throws AppError("unauthorized"). */
+export interface UserVerifier {
+  verify(token: string, now: Date): Promise<UserClaims>;
+}
+
+/** Asymmetric algorithms only: with a JWKS an HS256 token (e.g. signed with the public key) must fail. */
+const JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
+
+export interface VerifierOptions {
+  /** Key source instead of JWKS_URL (tests, or a key set already in memory). */
+  keySet?: JWTVerifyGetKey;
+}
+
+export function createUserVerifier(auth: ControlConfig["auth"], options: VerifierOptions = {}): UserVerifier {
+  const base: JWTVerifyOptions = { requiredClaims: ["exp", "sub"] };
+  if (auth.issuer) base.issuer = auth.issuer;
+  if (auth.audience) base.audience = auth.audience;
+
+  let check: (token: string, now: Date) => Promise<JWTPayload>;
+  if (options.keySet || auth.jwksUrl) {
+    const keySet = options.keySet ?? createRemoteJWKSet(new URL(auth.jwksUrl!), { timeoutDuration: 3000 });
+    check = async (token, now) =>
+      (await jwtVerify(token, keySet, { ...base, algorithms: JWKS_ALGORITHMS, currentDate: now })).payload;
+  } else if (auth.secret) {
+    const key = new TextEncoder().encode(auth.secret);
+    check = async (token, now) =>
+      (await jwtVerify(token, key, { ...base, algorithms: ["HS256"], currentDate: now })).payload;
+  } else {
+    throw new Error("no JWT verification method configured");
+  }
+
+  return {
+    async verify(token, now) {
+      let payload: JWTPayload;
+      try {
+        payload = await check(token, now);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const reason = code === "ERR_JWT_EXPIRED" ? "token expired" : "invalid token";
+        throw new AppError("unauthorized", reason);
+      }
+      // Claim names differ between identity providers; map them onto ours before validating.
+      const mapped = {
+        sub: payload.sub,
+        tenant_id: payload[auth.claims.tenant],
+        role: payload[auth.claims.role],
+        name: payload[auth.claims.name] ?? undefined,
+      };
+      const parsed = v.safeParse(UserClaimsSchema, mapped);
+      if (!parsed.success) {
+        const path = v.getDotPath(parsed.issues[0]!) ?? "claims";
+        throw new AppError("unauthorized", `token claim ${path} missing or invalid`);
+      }
+      return parsed.output;
+    },
+  };
+}

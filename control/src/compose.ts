@@ -1,0 +1,114 @@
+import { createDb, type Database } from "@nexus/drizzle";
+import { type Bus, createLogger, type HostRegistry, MemoryBus, MemoryHostRegistry } from "@nexus/platform";
+import { randomId } from "@nexus/shared/ids";
+import { createUserVerifier } from "./auth.js";
+import type { ControlConfig } from "./config.js";
+import { type ControlDeps, createJoinSigner } from "./deps.js";
+import { createMetrics } from "./metrics.js";
+
+export interface ControlRuntime {
+  deps: ControlDeps;
+  /** Closes what this call opened (not what was passed in as overrides); safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  /** Apply migrations at boot (embedded PGlite and single-node setups). */
+  migrate?: boolean;
+  /** An already-open database; its owner closes it. */
+  database?: Database;
+}
+
+type RedisParts = { bus: Bus; registry: HostRegistry; close(): Promise<void> };
+
+/** The Redis bus and registry live in @nexus/platform; looked up at boot so a memory-only build needs no Redis. */
+async function redisParts(url: string): Promise<RedisParts> {
+  const platform = (await import("@nexus/platform")) as Record<string, unknown>;
+  const factory = platform.createRedisParts as ((url: string) => Promise<RedisParts>) | undefined;
+  if (typeof factory === "function") return factory(url);
+  const RedisBus = platform.RedisBus as (new (url: string) => Bus) | undefined;
+  const RedisHostRegistry = platform.RedisHostRegistry as (new (url: string) => HostRegistry) | undefined;
+  if (!RedisBus || !RedisHostRegistry)
+    throw new Error("REDIS_URL is set but @nexus/platform has no Redis bus");
+  const bus = new RedisBus(url);
+  const registry = new RedisHostRegistry(url);
+  return {
+    bus,
+    registry,
+    close: async () => {
+      await bus.close();
+      await (registry as { close?: () => Promise<void> }).close?.();
+    },
+  };
+}
+
+/**
+ * Builds the dependencies of createApp from config. Anything in `overrides` is used as given and left
+ * open on close: the embedded one-process mode passes its shared in-process bus and registry this way.
+ */
+export async function createControlDeps(
+  config: ControlConfig,
+  overrides: Partial<ControlDeps> = {},
+  options: ComposeOptions = {},
+): Promise<ControlRuntime> {
+  const closers: (() => Promise<void>)[] = [];
+  const logger =
+    overrides.logger ?? createLogger({ name: "control", level: config.logLevel, dir: config.logDir });
+
+  let db = overrides.db;
+  if (!db) {
+    const database = options.database ?? createDb(config.databaseUrl);
+    if (!options.database) closers.push(() => database.close());
+    if (options.migrate) await database.migrate();
+    db = database.db;
+  }
+
+  let bus = overrides.bus;
+  let registry = overrides.registry;
+  if (!bus || !registry) {
+    if (config.redisUrl) {
+      const parts = await redisParts(config.redisUrl);
+      closers.push(() => parts.close());
+      bus ??= parts.bus;
+      registry ??= parts.registry;
+    } else {
+      logger.warn(
+        "no REDIS_URL: in-process bus and host registry (only media hosts in this process are seen)",
+      );
+      const memoryBus = new MemoryBus();
+      closers.push(() => memoryBus.close());
+      bus ??= memoryBus;
+      registry ??= new MemoryHostRegistry();
+    }
+  }
+
+  const deps: ControlDeps = {
+    db,
+    bus,
+    registry,
+    config,
+    logger,
+    metrics: overrides.metrics ?? createMetrics(),
+    now: overrides.now ?? (() => new Date()),
+    randomId: overrides.randomId ?? randomId,
+    verifier: overrides.verifier ?? createUserVerifier(config.auth),
+    joinSigner: overrides.joinSigner ?? createJoinSigner(config.joinToken),
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    close: () => {
+      closing ??= (async () => {
+        for (const close of closers.reverse()) {
+          try {
+            await close();
+          } catch (err) {
+            logger.error({ err }, "close failed");
+          }
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { chatMessages, meetingStats, participants, recordings } from "@nexus/drizzle";
+import { PageQuerySchema } from "@nexus/shared/rest/common";
+import { ListMessagesQuerySchema } from "@nexus/shared/rest/messages";
+import { ListParticipantsQuerySchema } from "@nexus/shared/rest/participants";
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
+import { Hono } from "hono";
+import type { AppEnv } from "../deps.js";
+import { uuidParam, valid } from "../http.js";
+import {
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  keysetOrder,
+  pastCursor,
+} from "../services/cursor.js";
+import { loadMeeting } from "../services/meetings.js";
+import { messageView, participantView, recordingView } from "../services/views.js";
+
+/** What a meeting left behind: who came, what was said, how it went, what was recorded. Read-only. */
+export const historyRoutes = () =>
+  new Hono<AppEnv>()
+    .get("/:id/participants", valid("query", ListParticipantsQuerySchema), async (c) => {
+      const { db } = c.var.deps;
+      const tenant = c.var.user.tenant_id;
+      const id = uuidParam(c);
+      await loadMeeting(db, tenant, id);
+      const q = c.req.valid("query");
+      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
+      const where: (SQL | undefined)[] = [eq(participants.tenantId, tenant), eq(participants.meetingId, id)];
+      if (q.status) where.push(eq(participants.status, q.status));
+      if (q.cursor) {
+        const pos = decodeCursor(q.cursor);
+        where.push(pastCursor(participants.joinedAt, participants.id, pos, "asc"));
+      }
+      const rows = await db
+        .select()
+        .from(participants)
+        .where(and(...where))
+        .orderBy(...keysetOrder(participants.joinedAt, participants.id, "asc"))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const next_cursor =
+        rows.length > limit && last ? encodeCursor({ at: last.joinedAt, id: last.id }) : null;
+      return c.json({ data: page.map(participantView), next_cursor }, 200);
+    })
+    .get("/:id/stats", async (c) => {
+      const { db, now } = c.var.deps;
+      const tenant = c.var.user.tenant_id;
+      const id = uuidParam(c);
+      const meeting = await loadMeeting(db, tenant, id);
+      const [row] = await db
+        .select()
+        .from(meetingStats)
+        .where(and(eq(meetingStats.tenantId, tenant), eq(meetingStats.meetingId, id)))
+        .limit(1);
+      const [present] = await db
+        .select({ n: count() })
+        .from(participants)
+        .where(
+          and(
+            eq(participants.tenantId, tenant),
+            eq(participants.meetingId, id),
+            eq(participants.status, "joined"),
+            isNull(participants.leftAt),
+          ),
+        );
+      const duration = meeting.startedAt
+        ? Math.max(0, Math.floor(((meeting.endedAt ?? now()).getTime() - meeting.startedAt.getTime()) / 1000))
+        : (row?.durationSeconds ?? 0);
+      return c.json(
+        {
+          meeting_id: id,
+          peak_participants: row?.peakParticipants ?? 0,
+          total_joins: row?.totalJoins ?? 0,
+          joins_refused: row?.joinsRefused ?? 0,
+          participant_seconds: row?.participantSeconds ?? 0,
+          messages_count: row?.messagesCount ?? 0,
+          screen_share_seconds: row?.screenShareSeconds ?? 0,
+          duration_seconds: duration,
+          current_participants: present?.n ?? 0,
+          updated_at: row ? row.updatedAt.toISOString() : null,
+        },
+        200,
+      );
+    })
+    .get("/:id/messages", valid("query", ListMessagesQuerySchema), async (c) => {
+      const { db } = c.var.deps;
+      const user = c.var.user;
+      const id = uuidParam(c);
+      await loadMeeting(db, user.tenant_id, id);
+      const q = c.req.valid("query");
+      const limit = q.limit ?? 50;
+      // A direct message is visible to its sender and to the user behind its recipient participant.
+      const mine = db
+        .select({ id: participants.id })
+        .from(participants)
+        .where(
+          and(
+            eq(participants.tenantId, user.tenant_id),
+            eq(participants.meetingId, id),
+            eq(participants.userId, user.sub),
+          ),
+        );
+      const where: (SQL | undefined)[] = [
+        eq(chatMessages.tenantId, user.tenant_id),
+        eq(chatMessages.meetingId, id),
+        or(
+          isNull(chatMessages.recipientParticipantId),
+          eq(chatMessages.senderUserId, user.sub),
+          inArray(chatMessages.recipientParticipantId, mine),
+        ),
+      ];
+      if (q.after !== undefined) where.push(gt(chatMessages.seq, q.after));
+      if (q.before !== undefined) where.push(lt(chatMessages.seq, q.before));
+      // Forward from `after`; otherwise the newest window (before `before` when given), shown oldest first.
+      const forward = q.after !== undefined;
+      const rows = await db
+        .select()
+        .from(chatMessages)
+        .where(and(...where))
+        .orderBy(forward ? asc(chatMessages.seq) : desc(chatMessages.seq))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      if (!forward) page.reverse();
+      return c.json({ data: page.map(messageView), has_more: rows.length > limit }, 200);
+    })
+    .get("/:id/recordings", valid("query", PageQuerySchema), async (c) => {
+      const { db } = c.var.deps;
+      const tenant = c.var.user.tenant_id;
+      const id = uuidParam(c);
+      await loadMeeting(db, tenant, id);
+      const q = c.req.valid("query");
+      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
+      const where: (SQL | undefined)[] = [eq(recordings.tenantId, tenant), eq(recordings.meetingId, id)];
+      if (q.cursor) {
+        const pos = decodeCursor(q.cursor);
+        where.push(pastCursor(recordings.startedAt, recordings.id, pos, "desc"));
+      }
+      const rows = await db
+        .select()
+        .from(recordings)
+        .where(and(...where))
+        .orderBy(...keysetOrder(recordings.startedAt, recordings.id, "desc"))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const next_cursor =
+        rows.length > limit && last ? encodeCursor({ at: last.startedAt, id: last.id }) : null;
+      return c.json({ data: page.map(recordingView), next_cursor }, 200);
+    });

@@ -1,0 +1,231 @@
+import { meetings } from "@nexus/drizzle";
+import { AppError } from "@nexus/shared/errors";
+import {
+  CreateMeetingBodySchema,
+  DEFAULT_MEETING_SETTINGS,
+  ListMeetingsQuerySchema,
+  UpdateMeetingBodySchema,
+} from "@nexus/shared/rest/meetings";
+import { and, eq, gte, lte, ne, type SQL } from "drizzle-orm";
+import { Hono } from "hono";
+import type { AppEnv } from "../deps.js";
+import { uuidParam, valid } from "../http.js";
+import {
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  keysetOrder,
+  pastCursor,
+} from "../services/cursor.js";
+import {
+  assertCanCreate,
+  assertCanManage,
+  loadMeeting,
+  type MeetingRow,
+  publishMeetingEvent,
+  releasePlacement,
+} from "../services/meetings.js";
+import { hashPassword } from "../services/password.js";
+import { meetingView } from "../services/views.js";
+
+const toDate = (s: string | null | undefined): Date | null | undefined =>
+  s === undefined ? undefined : s === null ? null : new Date(s);
+
+function assertScheduleOrder(start: Date | null | undefined, end: Date | null | undefined): void {
+  if (start && end && end.getTime() <= start.getTime()) {
+    throw new AppError("validation_failed", "invalid request json", [
+      { path: "scheduled_end", message: "must be after scheduled_start" },
+    ]);
+  }
+}
+
+/** Why a conditional state change matched nothing: gone, or in the wrong state. */
+async function transitionFailure(
+  db: AppEnv["Variables"]["deps"]["db"],
+  tenantId: string,
+  id: string,
+  wanted: string,
+): Promise<never> {
+  const current = await loadMeeting(db, tenantId, id);
+  throw new AppError("invalid_state", `cannot ${wanted} a meeting that is ${current.status}`);
+}
+
+export const meetingRoutes = () =>
+  new Hono<AppEnv>()
+    .get("/", valid("query", ListMeetingsQuerySchema), async (c) => {
+      const { db } = c.var.deps;
+      const q = c.req.valid("query");
+      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
+      const where: (SQL | undefined)[] = [eq(meetings.tenantId, c.var.user.tenant_id)];
+      if (q.status) where.push(eq(meetings.status, q.status));
+      if (q.from) where.push(gte(meetings.scheduledStart, new Date(q.from)));
+      if (q.to) where.push(lte(meetings.scheduledStart, new Date(q.to)));
+      if (q.cursor) {
+        const pos = decodeCursor(q.cursor);
+        where.push(pastCursor(meetings.createdAt, meetings.id, pos, "desc"));
+      }
+      const rows = await db
+        .select()
+        .from(meetings)
+        .where(and(...where))
+        .orderBy(...keysetOrder(meetings.createdAt, meetings.id, "desc"))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const next_cursor =
+        rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null;
+      return c.json({ data: page.map(meetingView), next_cursor }, 200);
+    })
+    .get("/:id", async (c) => {
+      const meeting = await loadMeeting(c.var.deps.db, c.var.user.tenant_id, uuidParam(c));
+      return c.json(meetingView(meeting), 200);
+    })
+    .post("/", valid("json", CreateMeetingBodySchema), async (c) => {
+      const { db, now, randomId } = c.var.deps;
+      const user = c.var.user;
+      assertCanCreate(user);
+      const body = c.req.valid("json");
+      const scheduledStart = toDate(body.scheduled_start) ?? null;
+      const scheduledEnd = toDate(body.scheduled_end) ?? null;
+      assertScheduleOrder(scheduledStart, scheduledEnd);
+      const at = now();
+      const [row] = await db
+        .insert(meetings)
+        .values({
+          id: randomId(),
+          tenantId: user.tenant_id,
+          title: body.title,
+          description: body.description ?? null,
+          status: "scheduled",
+          scheduledStart,
+          scheduledEnd,
+          maxParticipants: body.max_participants,
+          isPublic: body.is_public,
+          lobbyEnabled: body.lobby_enabled,
+          passwordHash: body.password ? await hashPassword(body.password) : null,
+          settings: { ...DEFAULT_MEETING_SETTINGS, ...body.settings },
+          createdBy: user.sub,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .returning();
+      c.var.log.info({ meeting_id: row!.id }, "meeting created");
+      return c.json(meetingView(row!), 201);
+    })
+    .put("/:id", valid("json", UpdateMeetingBodySchema), async (c) => {
+      const { db, bus, now } = c.var.deps;
+      const user = c.var.user;
+      const id = uuidParam(c);
+      const body = c.req.valid("json");
+      const current = await loadMeeting(db, user.tenant_id, id);
+      assertCanManage(user, current);
+      if (current.status === "ended")
+        throw new AppError("invalid_state", "an ended meeting cannot be updated");
+
+      const set: Partial<MeetingRow> = { updatedAt: now() };
+      if (body.title !== undefined) set.title = body.title;
+      if (body.description !== undefined) set.description = body.description;
+      if (body.scheduled_start !== undefined) set.scheduledStart = toDate(body.scheduled_start);
+      if (body.scheduled_end !== undefined) set.scheduledEnd = toDate(body.scheduled_end);
+      if (body.max_participants !== undefined) set.maxParticipants = body.max_participants;
+      if (body.is_public !== undefined) set.isPublic = body.is_public;
+      if (body.lobby_enabled !== undefined) set.lobbyEnabled = body.lobby_enabled;
+      if (body.locked !== undefined) set.locked = body.locked;
+      if (body.password !== undefined)
+        set.passwordHash = body.password ? await hashPassword(body.password) : null;
+      if (body.settings)
+        set.settings = { ...DEFAULT_MEETING_SETTINGS, ...current.settings, ...body.settings };
+      assertScheduleOrder(
+        set.scheduledStart === undefined ? current.scheduledStart : set.scheduledStart,
+        set.scheduledEnd === undefined ? current.scheduledEnd : set.scheduledEnd,
+      );
+
+      // Conditional on "not ended" so an update racing an end cannot resurrect settings of a dead meeting.
+      const [row] = await db
+        .update(meetings)
+        .set(set)
+        .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), ne(meetings.status, "ended")))
+        .returning();
+      if (!row) return transitionFailure(db, user.tenant_id, id, "update");
+
+      const changes: Record<string, unknown> = {};
+      if (body.title !== undefined) changes.title = row.title;
+      if (body.max_participants !== undefined) changes.max_participants = row.maxParticipants;
+      if (body.lobby_enabled !== undefined) changes.lobby_enabled = row.lobbyEnabled;
+      if (body.locked !== undefined) changes.locked = row.locked;
+      await publishMeetingEvent(bus, c.var.log, {
+        type: "meeting-updated",
+        tenant_id: row.tenantId,
+        meeting_id: row.id,
+        changes,
+      });
+      return c.json(meetingView(row), 200);
+    })
+    .delete("/:id", async (c) => {
+      const { db, bus, registry, now } = c.var.deps;
+      const user = c.var.user;
+      const id = uuidParam(c);
+      const current = await loadMeeting(db, user.tenant_id, id);
+      assertCanManage(user, current);
+      if (current.status === "active") {
+        const [ended] = await db
+          .update(meetings)
+          .set({ status: "ended", endedAt: now(), updatedAt: now() })
+          .where(
+            and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "active")),
+          )
+          .returning({ id: meetings.id });
+        // Only the call that actually ended it tells the rooms; a concurrent /end already did.
+        if (ended) {
+          await publishMeetingEvent(bus, c.var.log, {
+            type: "meeting-ended",
+            tenant_id: user.tenant_id,
+            meeting_id: id,
+            reason: "deleted",
+          });
+        }
+        await releasePlacement(registry, c.var.log, id);
+      }
+      await db.delete(meetings).where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id)));
+      c.var.log.info({ meeting_id: id }, "meeting deleted");
+      return c.body(null, 204);
+    })
+    .post("/:id/start", async (c) => {
+      const { db, now } = c.var.deps;
+      const user = c.var.user;
+      const id = uuidParam(c);
+      assertCanManage(user, await loadMeeting(db, user.tenant_id, id));
+      const at = now();
+      const [row] = await db
+        .update(meetings)
+        .set({ status: "active", startedAt: at, updatedAt: at })
+        .where(
+          and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "scheduled")),
+        )
+        .returning();
+      if (!row) return transitionFailure(db, user.tenant_id, id, "start");
+      c.var.log.info({ meeting_id: id }, "meeting started");
+      return c.json(meetingView(row), 200);
+    })
+    .post("/:id/end", async (c) => {
+      const { db, bus, registry, now } = c.var.deps;
+      const user = c.var.user;
+      const id = uuidParam(c);
+      assertCanManage(user, await loadMeeting(db, user.tenant_id, id));
+      const at = now();
+      const [row] = await db
+        .update(meetings)
+        .set({ status: "ended", endedAt: at, updatedAt: at })
+        .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "active")))
+        .returning();
+      if (!row) return transitionFailure(db, user.tenant_id, id, "end");
+      await publishMeetingEvent(bus, c.var.log, {
+        type: "meeting-ended",
+        tenant_id: row.tenantId,
+        meeting_id: row.id,
+        reason: "ended_by_host",
+      });
+      await releasePlacement(registry, c.var.log, id);
+      c.var.log.info({ meeting_id: id }, "meeting ended");
+      return c.json(meetingView(row), 200);
+    });

@@ -1,0 +1,48 @@
+import { AppError } from "@nexus/shared/errors";
+import { isUuid } from "@nexus/shared/ids";
+import { type AnyColumn, type SQL, sql } from "drizzle-orm";
+
+/** Keyset position (timestamp, id): opaque to clients, stable under inserts, no OFFSET scans. */
+export interface Position {
+  at: Date;
+  id: string;
+}
+
+export const encodeCursor = (p: Position): string =>
+  Buffer.from(JSON.stringify([p.at.toISOString(), p.id])).toString("base64url");
+
+export function decodeCursor(cursor: string): Position {
+  const bad = () =>
+    new AppError("validation_failed", "invalid cursor", [{ path: "cursor", message: "invalid cursor" }]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(raw) || raw.length !== 2 || typeof raw[0] !== "string" || typeof raw[1] !== "string") {
+    throw bad();
+  }
+  const at = new Date(raw[0]);
+  if (Number.isNaN(at.getTime()) || !isUuid(raw[1])) throw bad();
+  return { at, id: raw[1] };
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+/**
+ * Rows written by others carry microsecond timestamps, while a cursor holds milliseconds (a JS Date).
+ * Comparing and ordering on the millisecond-truncated value keeps pages free of repeats and gaps.
+ */
+export const msOf = (col: AnyColumn): SQL => sql`date_trunc('milliseconds', ${col})`;
+
+/** Rows strictly past `pos` in the (timestamp, id) order, descending or ascending. */
+export function pastCursor(at: AnyColumn, id: AnyColumn, pos: Position, direction: "asc" | "desc"): SQL {
+  const ts = sql`${pos.at.toISOString()}::timestamptz`;
+  return direction === "desc"
+    ? sql`(${msOf(at)}, ${id}) < (${ts}, ${pos.id}::uuid)`
+    : sql`(${msOf(at)}, ${id}) > (${ts}, ${pos.id}::uuid)`;
+}
+
+export const keysetOrder = (at: AnyColumn, id: AnyColumn, direction: "asc" | "desc"): SQL[] =>
+  direction === "desc" ? [sql`${msOf(at)} desc`, sql`${id} desc`] : [sql`${msOf(at)} asc`, sql`${id} asc`];
