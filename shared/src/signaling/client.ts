@@ -227,9 +227,14 @@ export class SignalingClient {
       this.options.onProtocolError?.("malformed ack", message);
       return;
     }
-    const pending = this.pending.get(ack.output.id);
+    const id = ack.output.id;
+    if (id === null) {
+      this.options.onProtocolError?.("server refused a message without id", message);
+      return;
+    }
+    const pending = this.pending.get(id);
     if (!pending) return;
-    this.pending.delete(ack.output.id);
+    this.pending.delete(id);
     clearTimeout(pending.timer);
     if (!ack.output.success) {
       pending.reject(new SignalingError(ack.output.error.code, ack.output.error.message));

@@ -34,7 +34,8 @@ export const AckSuccessEnvelopeSchema = v.object({
   data: v.unknown(),
 });
 export const AckFailureEnvelopeSchema = v.object({
-  id: MessageIdSchema,
+  /** null when the message was too broken to carry an id (not JSON, no envelope). */
+  id: v.nullable(MessageIdSchema),
   success: v.literal(false),
   error: AckErrorSchema,
 });

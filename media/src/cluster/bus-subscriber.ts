@@ -1,0 +1,30 @@
+import type { Bus, Logger, Unsubscribe } from "@nexus/platform";
+import { BUS_CHANNELS, MeetingBusMessageSchema } from "@nexus/shared/bus";
+import * as v from "valibot";
+import type { RoomManager } from "../rooms.js";
+
+/** Acts on what control publishes about meetings this host is running; others' meetings are ignored. */
+export async function subscribeMeetingEvents(
+  bus: Bus,
+  rooms: RoomManager,
+  logger: Logger,
+): Promise<Unsubscribe> {
+  return bus.subscribe(BUS_CHANNELS.meetings, (raw) => {
+    const parsed = v.safeParse(MeetingBusMessageSchema, raw);
+    if (!parsed.success) {
+      logger.warn({ raw }, "ignoring malformed bus message");
+      return;
+    }
+    const message = parsed.output;
+    const room = rooms.get(message.meeting_id);
+    if (!room || room.meeting.tenantId !== message.tenant_id) return;
+    if (message.type === "meeting-ended") {
+      logger.info({ meeting_id: message.meeting_id, reason: message.reason }, "meeting ended by control");
+      room.end(message.reason);
+      return;
+    }
+    if (message.changes.max_participants !== undefined) {
+      room.meeting.maxParticipants = message.changes.max_participants;
+    }
+  });
+}

@@ -1,0 +1,108 @@
+import { availableParallelism } from "node:os";
+import { randomId } from "@nexus/shared/ids";
+import * as v from "valibot";
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.transform(Number),
+    v.integer(),
+    v.minValue(min),
+    v.maxValue(max),
+  );
+
+const optionalText = v.pipe(
+  v.optional(v.string()),
+  v.transform((s) => (s === undefined || s.trim() === "" ? undefined : s.trim())),
+);
+
+const EnvSchema = v.object({
+  MEDIA_HOST_ID: optionalText,
+  /** Address the uWS signaling server binds; 0.0.0.0 in a container, 127.0.0.1 in tests. */
+  MEDIA_BIND: v.optional(v.string(), "0.0.0.0"),
+  MEDIA_PORT: int(8096, 0, 65535),
+  MEDIA_PUBLIC_URL: optionalText,
+  MEDIA_NUM_WORKERS: int(0, 0, 256),
+  MEDIA_CAPACITY: int(500, 1),
+  RTC_MIN_PORT: int(10000, 1, 65535),
+  RTC_MAX_PORT: int(10100, 1, 65535),
+  MEDIASOUP_LISTEN_IP: v.optional(v.string(), "0.0.0.0"),
+  MEDIASOUP_ANNOUNCED_IP: optionalText,
+  MEDIASOUP_WORKER_BIN: optionalText,
+  MEDIASOUP_LOG_LEVEL: v.optional(v.picklist(["debug", "warn", "error", "none"]), "warn"),
+  JOIN_TOKEN_SECRET: v.pipe(v.string("JOIN_TOKEN_SECRET is required"), v.minLength(16)),
+  RECONNECT_GRACE_MS: int(15_000, 0),
+  MEDIA_HEARTBEAT_MS: int(5_000, 100),
+  /** How long a meeting stays claimed by this host between heartbeats. */
+  MEDIA_CLAIM_TTL_MS: int(60_000, 1_000),
+  MEDIA_MAX_MESSAGE_BYTES: int(64 * 1024, 1024),
+  MEDIA_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
+  /** Token bucket per connection: sustained messages per second and burst. */
+  MEDIA_RATE_PER_SEC: int(50, 1),
+  MEDIA_RATE_BURST: int(100, 1),
+  LOG_LEVEL: v.optional(v.string(), "info"),
+});
+
+export interface MediaConfig {
+  hostId: string;
+  bind: string;
+  port: number;
+  /** null: ws://127.0.0.1:<bound port>, known once listening. */
+  publicUrl: string | null;
+  numWorkers: number;
+  capacity: number;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  listenIp: string;
+  announcedIp: string | undefined;
+  workerBin: string | undefined;
+  workerLogLevel: "debug" | "warn" | "error" | "none";
+  joinTokenSecret: string;
+  reconnectGraceMs: number;
+  heartbeatMs: number;
+  claimTtlMs: number;
+  maxMessageBytes: number;
+  maxBackpressureBytes: number;
+  ratePerSec: number;
+  rateBurst: number;
+  logLevel: string;
+}
+
+/** Reads the host's settings from the environment, failing at boot with every problem at once. */
+export function loadMediaConfig(env: Record<string, string | undefined>): MediaConfig {
+  const parsed = v.safeParse(EnvSchema, env);
+  if (!parsed.success) {
+    const problems = parsed.issues.map((i) => `${v.getDotPath(i) ?? "env"}: ${i.message}`).join("; ");
+    throw new Error(`invalid media host configuration: ${problems}`);
+  }
+  const e = parsed.output;
+  const numWorkers = e.MEDIA_NUM_WORKERS || availableParallelism();
+  if (e.RTC_MAX_PORT - e.RTC_MIN_PORT + 1 < numWorkers) {
+    throw new Error(
+      `RTC_MIN_PORT..RTC_MAX_PORT (${e.RTC_MIN_PORT}-${e.RTC_MAX_PORT}) must hold one port per worker (${numWorkers})`,
+    );
+  }
+  return {
+    hostId: e.MEDIA_HOST_ID ?? `media-${randomId().slice(0, 8)}`,
+    bind: e.MEDIA_BIND,
+    port: e.MEDIA_PORT,
+    publicUrl: e.MEDIA_PUBLIC_URL ?? null,
+    numWorkers,
+    capacity: e.MEDIA_CAPACITY,
+    rtcMinPort: e.RTC_MIN_PORT,
+    rtcMaxPort: e.RTC_MAX_PORT,
+    listenIp: e.MEDIASOUP_LISTEN_IP,
+    announcedIp: e.MEDIASOUP_ANNOUNCED_IP,
+    workerBin: e.MEDIASOUP_WORKER_BIN,
+    workerLogLevel: e.MEDIASOUP_LOG_LEVEL,
+    joinTokenSecret: e.JOIN_TOKEN_SECRET,
+    reconnectGraceMs: e.RECONNECT_GRACE_MS,
+    heartbeatMs: e.MEDIA_HEARTBEAT_MS,
+    claimTtlMs: e.MEDIA_CLAIM_TTL_MS,
+    maxMessageBytes: e.MEDIA_MAX_MESSAGE_BYTES,
+    maxBackpressureBytes: e.MEDIA_MAX_BACKPRESSURE_BYTES,
+    ratePerSec: e.MEDIA_RATE_PER_SEC,
+    rateBurst: e.MEDIA_RATE_BURST,
+    logLevel: e.LOG_LEVEL,
+  };
+}

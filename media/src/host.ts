@@ -1,0 +1,216 @@
+import type { Database } from "@nexus/drizzle";
+import type { Bus, HostRegistry, Logger } from "@nexus/platform";
+import { verifyJoinToken } from "@nexus/platform/join-token";
+import { AppError } from "@nexus/shared/errors";
+import { decodeJwt } from "jose";
+import { subscribeMeetingEvents } from "./cluster/bus-subscriber.js";
+import { startHeartbeat } from "./cluster/heartbeat.js";
+import { ensureOwnership } from "./cluster/ownership.js";
+import type { MediaConfig } from "./config.js";
+import { HANDLERS } from "./handlers/index.js";
+import { createJoinCounter, createMediaMetrics } from "./metrics.js";
+import { meetingLoader, ParticipantRecorder } from "./persistence.js";
+import { RoomManager } from "./rooms.js";
+import { startSignalServer } from "./signal-server.js";
+import { resolveWorkerBin } from "./worker-bin.js";
+import { WorkerPool } from "./worker-pool.js";
+
+export interface MediaHostDeps {
+  config: MediaConfig;
+  db: Database;
+  bus: Bus;
+  registry: HostRegistry;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface MediaHost {
+  readonly hostId: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  /** Refuse new rooms, keep serving current ones; resolves when the last one has closed. */
+  drain(): Promise<void>;
+  /** Idempotent: leaves the registry, disconnects everybody, closes rooms and workers. */
+  close(): Promise<void>;
+  /** For tests and the composition root: the live parts. */
+  readonly rooms: RoomManager;
+  readonly pool: WorkerPool;
+  readonly recorder: ParticipantRecorder;
+}
+
+/** Seen join-token ids, each kept until its token would have expired anyway. */
+class UsedTokens {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly now: () => number) {}
+  /** False when this jti was presented before. */
+  use(jti: string, expiresAtMs: number): boolean {
+    const t = this.now();
+    if (this.seen.size > 1000) for (const [id, exp] of this.seen) if (exp <= t) this.seen.delete(id);
+    const prior = this.seen.get(jti);
+    if (prior !== undefined && prior > t) return false;
+    this.seen.set(jti, expiresAtMs);
+    return true;
+  }
+}
+
+export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
+  const { config, db, bus, registry } = deps;
+  const now = deps.now ?? (() => new Date());
+  const logger = deps.logger.child({ host_id: config.hostId });
+  const hostId = config.hostId;
+
+  const pool = await WorkerPool.create({
+    numWorkers: config.numWorkers,
+    rtcMinPort: config.rtcMinPort,
+    rtcMaxPort: config.rtcMaxPort,
+    listenIp: config.listenIp,
+    announcedIp: config.announcedIp,
+    workerBin: config.workerBin ?? resolveWorkerBin(),
+    logLevel: config.workerLogLevel,
+    logger,
+  });
+
+  const meetings = meetingLoader(db.db);
+  const recorder = new ParticipantRecorder(db.db, hostId, logger, now);
+  const rooms = new RoomManager({
+    pool,
+    meetings,
+    logger,
+    reconnectGraceMs: config.reconnectGraceMs,
+    hooks: {
+      peerJoined: (room, peer, first) => recorder.joined(room, peer, first),
+      peerUpdated: (room, peer) => recorder.updated(room, peer),
+      peerLeft: (room, peer) => recorder.left(room, peer),
+      roomClosed: (room) => {
+        registry
+          .releaseMeeting(room.id, hostId)
+          .catch((err) => logger.warn({ err }, "release meeting failed"));
+      },
+    },
+  });
+  const metrics = createMediaMetrics(rooms, pool, hostId);
+  const refusals = createJoinCounter(metrics);
+  const usedTokens = new UsedTokens(() => now().getTime());
+
+  const authenticate = async ({ token, resume }: { token: string; resume: string }) => {
+    try {
+      if (resume) {
+        const found = rooms.resumable(resume);
+        if (!found) throw new AppError("unauthorized", "that session has ended; join again");
+        return { claims: found.peer.claims, resumePeer: found };
+      }
+      if (!token) throw new AppError("unauthorized", "join token required");
+      const claims = await verifyJoinToken(token, { secret: config.joinTokenSecret, hostId, now: now() });
+      const exp = decodeJwt(token).exp ?? 0;
+      if (!usedTokens.use(claims.jti, exp * 1000))
+        throw new AppError("unauthorized", "join token already used");
+      if (rooms.isDraining && !rooms.get(claims.meeting_id)) {
+        throw new AppError("unavailable", "this media host is draining");
+      }
+      const meeting = await meetings.load(claims.tenant_id, claims.meeting_id);
+      if (!meeting) throw new AppError("not_found", "meeting not found");
+      if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
+      await ensureOwnership(registry, claims.meeting_id, hostId, config.claimTtlMs);
+      return { claims, resumePeer: null };
+    } catch (error) {
+      refusals.inc({ code: error instanceof AppError ? error.code : "internal" });
+      throw error;
+    }
+  };
+
+  let server: Awaited<ReturnType<typeof startSignalServer>>;
+  try {
+    server = await startSignalServer({
+      bind: config.bind,
+      port: config.port,
+      maxMessageBytes: config.maxMessageBytes,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      ratePerSec: config.ratePerSec,
+      rateBurst: config.rateBurst,
+      logger,
+      handlers: HANDLERS,
+      authenticate,
+      context: (session) => ({ session, rooms, logger }),
+      onSessionClosed: (session) => {
+        if (session.room && session.peer) session.room.disconnected(session.peer, session.conn);
+      },
+      http: {
+        "/health": async () => {
+          const live = pool.liveSlots.length;
+          return {
+            status: live > 0 ? 200 : 503,
+            contentType: "application/json",
+            body: JSON.stringify({
+              status: live > 0 ? "ok" : "degraded",
+              host_id: hostId,
+              workers: live,
+              rooms: rooms.size,
+              peers: rooms.peerCount(),
+              draining: rooms.isDraining,
+            }),
+          };
+        },
+        "/metrics": async () => ({
+          status: 200,
+          contentType: metrics.contentType,
+          body: await metrics.metrics(),
+        }),
+      },
+    });
+  } catch (error) {
+    pool.close();
+    throw error;
+  }
+
+  const wsUrl = config.publicUrl ?? `ws://127.0.0.1:${server.port}`;
+  const snapshot = () => ({
+    id: hostId,
+    ws_url: wsUrl,
+    capacity: config.capacity,
+    load: rooms.peerCount(),
+    rooms: rooms.size,
+    draining: rooms.isDraining,
+  });
+  const heartbeat = startHeartbeat({
+    registry,
+    everyMs: config.heartbeatMs,
+    logger,
+    snapshot,
+    now: () => now().getTime(),
+    // Claims expire unless renewed; a live room keeps its meeting.
+    onBeat: async () => {
+      for (const room of rooms.all()) await registry.claimMeeting(room.id, hostId, config.claimTtlMs);
+    },
+  });
+  const unsubscribe = await subscribeMeetingEvents(bus, rooms, logger);
+  await heartbeat.beat();
+  logger.info({ ws_url: wsUrl, workers: pool.liveSlots.length }, "media host listening");
+
+  let closing: Promise<void> | null = null;
+  return {
+    hostId,
+    wsUrl,
+    port: server.port,
+    rooms,
+    pool,
+    recorder,
+    async drain() {
+      const done = rooms.drain();
+      await heartbeat.beat();
+      await done;
+    },
+    close() {
+      closing ??= (async () => {
+        heartbeat.stop();
+        await unsubscribe().catch(() => {});
+        await registry.remove(hostId).catch((err) => logger.warn({ err }, "could not leave the registry"));
+        server.close();
+        rooms.close();
+        pool.close();
+        await recorder.flush();
+        logger.info("media host closed");
+      })();
+      return closing;
+    },
+  };
+}

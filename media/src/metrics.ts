@@ -1,0 +1,83 @@
+import { Counter, Gauge, Registry } from "prom-client";
+import type { RoomManager } from "./rooms.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+/**
+ * The host's own registry (never the global one, so two hosts in one process do not collide). Gauges are
+ * computed at scrape time from the live objects, so they cannot drift from the truth.
+ */
+export function createMediaMetrics(rooms: RoomManager, pool: WorkerPool, hostId: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ host_id: hostId });
+
+  const count = (pick: (peer: import("./peer.js").Peer) => number) => {
+    let n = 0;
+    for (const room of rooms.all()) for (const peer of room.peers.values()) n += pick(peer);
+    return n;
+  };
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+
+  gauge("nexus_media_rooms", "Rooms open on this host", () => rooms.size);
+  gauge("nexus_media_peers", "Participants in rooms on this host (connected or in grace)", () =>
+    rooms.peerCount(),
+  );
+  gauge("nexus_media_transports", "WebRTC transports", () => count((p) => p.transports.size));
+  gauge("nexus_media_producers", "Producers", () => count((p) => p.producers.size));
+  gauge("nexus_media_consumers", "Consumers", () => count((p) => p.consumers.size));
+  gauge("nexus_media_workers", "Live mediasoup workers", () => pool.liveSlots.length);
+
+  new Gauge({
+    name: "nexus_media_worker_cpu_seconds",
+    help: "CPU time used by each mediasoup worker (user + system)",
+    labelNames: ["worker_pid"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const slot of pool.liveSlots) {
+        const usage = await slot.worker.getResourceUsage().catch(() => null);
+        if (usage)
+          this.set({ worker_pid: String(slot.worker.pid) }, (usage.ru_utime + usage.ru_stime) / 1000);
+      }
+    },
+  });
+
+  new Gauge({
+    name: "nexus_media_transport_bytes",
+    help: "Bytes received and sent by the transports alive now",
+    labelNames: ["direction"],
+    registers: [registry],
+    async collect() {
+      let received = 0;
+      let sent = 0;
+      for (const room of rooms.all()) {
+        for (const peer of room.peers.values()) {
+          for (const transport of peer.transports.values()) {
+            const [stats] = await transport.getStats().catch(() => []);
+            received += stats?.bytesReceived ?? 0;
+            sent += stats?.bytesSent ?? 0;
+          }
+        }
+      }
+      this.set({ direction: "in" }, received);
+      this.set({ direction: "out" }, sent);
+    },
+  });
+  return registry;
+}
+
+export function createJoinCounter(registry: Registry) {
+  return new Counter({
+    name: "nexus_media_join_refusals_total",
+    help: "Connections refused before any room work, by reason",
+    labelNames: ["code"],
+    registers: [registry],
+  });
+}

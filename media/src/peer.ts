@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import type { NotificationData, NotificationType } from "@nexus/shared/signaling/index";
+import type { MediaSource, ParticipantState, PeerInfo } from "@nexus/shared/signaling/peer";
+import type { JoinClaims } from "@nexus/shared/tokens";
+import type { types as ms } from "mediasoup";
+
+/** What a room needs of a client connection; the signal server supplies it. */
+export interface Connection {
+  readonly id: number;
+  notify<T extends NotificationType>(type: T, data: NotificationData<T>): void;
+  close(code: number, reason: string): void;
+}
+
+export interface OwnedProducer {
+  producer: ms.Producer;
+  source: MediaSource;
+}
+
+/** One participant in one room: their connection (null while in the reconnect grace period) and media. */
+export class Peer {
+  readonly id: string;
+  readonly userId: string;
+  readonly displayName: string;
+  readonly role: JoinClaims["role"];
+  readonly claims: JoinClaims;
+  /** Secret that lets a new connection take this peer over after a drop. */
+  readonly resumeToken = randomBytes(24).toString("base64url");
+  conn: Connection | null;
+  graceTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly transports = new Map<string, ms.WebRtcTransport>();
+  readonly producers = new Map<string, OwnedProducer>();
+  readonly consumers = new Map<string, ms.Consumer>();
+  readonly state: Omit<ParticipantState, "participant_id">;
+
+  constructor(claims: JoinClaims, conn: Connection, initial: { muted: boolean; videoOn: boolean }) {
+    this.claims = claims;
+    this.id = claims.participant_id;
+    this.userId = claims.user_id;
+    this.displayName = claims.name;
+    this.role = claims.role;
+    this.conn = conn;
+    this.state = { is_muted: initial.muted, is_video_on: initial.videoOn, is_screen_sharing: false };
+  }
+
+  notify<T extends NotificationType>(type: T, data: NotificationData<T>): void {
+    this.conn?.notify(type, data);
+  }
+
+  participantState(): ParticipantState {
+    return { participant_id: this.id, ...this.state };
+  }
+
+  info(): PeerInfo {
+    return {
+      ...this.participantState(),
+      user_id: this.userId,
+      display_name: this.displayName,
+      role: this.role,
+      producers: [...this.producers.values()].map(({ producer, source }) => ({
+        producer_id: producer.id,
+        participant_id: this.id,
+        kind: producer.kind,
+        source,
+        paused: producer.paused,
+      })),
+    };
+  }
+
+  producersOf(source: MediaSource): ms.Producer[] {
+    return [...this.producers.values()].filter((p) => p.source === source).map((p) => p.producer);
+  }
+
+  clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  /** Closing the transports cascades to every producer and consumer on them. Idempotent. */
+  closeMedia(): void {
+    for (const transport of this.transports.values()) transport.close();
+    this.transports.clear();
+    this.producers.clear();
+    this.consumers.clear();
+  }
+}

@@ -1,0 +1,516 @@
+import type { Logger } from "@nexus/platform";
+import { AppError } from "@nexus/shared/errors";
+import type { NotificationData, NotificationType } from "@nexus/shared/signaling/index";
+import type {
+  DtlsParametersWire,
+  MediaKind,
+  RtpCapabilitiesWire,
+  RtpParametersWire,
+} from "@nexus/shared/signaling/media-types";
+import type { MediaSource, PeerInfo } from "@nexus/shared/signaling/peer";
+import type { AckData } from "@nexus/shared/signaling/requests";
+import type { JoinClaims } from "@nexus/shared/tokens";
+import type { types as ms } from "mediasoup";
+import { type Connection, Peer } from "./peer.js";
+import type { WorkerSlot } from "./worker-pool.js";
+
+export const MEDIA_CODECS: ms.RouterRtpCodecCapability[] = [
+  { kind: "audio", mimeType: "audio/opus", clockRate: 48000, channels: 2 },
+  { kind: "video", mimeType: "video/VP8", clockRate: 90000, parameters: { "x-google-start-bitrate": 1000 } },
+  { kind: "video", mimeType: "video/VP9", clockRate: 90000, parameters: { "profile-id": 0 } },
+  {
+    kind: "video",
+    mimeType: "video/H264",
+    clockRate: 90000,
+    parameters: { "packetization-mode": 1, "profile-level-id": "42e01f", "level-asymmetry-allowed": 1 },
+  },
+];
+
+export interface MeetingInfo {
+  id: string;
+  tenantId: string;
+  maxParticipants: number;
+  settings: {
+    allow_screen_share: boolean;
+    allow_multiple_screen_shares: boolean;
+    allow_chat: boolean;
+    mute_on_join: boolean;
+    video_off_on_join: boolean;
+  };
+}
+
+/** What the room reports to whoever persists participants; never awaited on the media path. */
+export interface RoomHooks {
+  peerJoined(room: Room, peer: Peer, first: boolean): void;
+  peerUpdated(room: Room, peer: Peer): void;
+  peerLeft(room: Room, peer: Peer): void;
+  roomClosed(room: Room): void;
+}
+
+export interface RoomOptions {
+  meeting: MeetingInfo;
+  slot: WorkerSlot;
+  hooks: RoomHooks;
+  logger: Logger;
+  reconnectGraceMs: number;
+}
+
+const transportOf = (peer: Peer, transportId: string): ms.WebRtcTransport => {
+  const transport = peer.transports.get(transportId);
+  if (!transport) throw new AppError("not_found", "no such transport");
+  return transport;
+};
+
+/**
+ * One meeting on this host: a router on one worker, the peers, and everything they send and receive.
+ * Closing cascades (router -> transports -> producers/consumers) and every close is idempotent.
+ */
+export class Room {
+  readonly meeting: MeetingInfo;
+  readonly peers = new Map<string, Peer>();
+  private router: ms.Router;
+  private speakerObserver: ms.ActiveSpeakerObserver;
+  private slotRef: WorkerSlot;
+  private closedFlag = false;
+  private readonly logger: Logger;
+
+  private constructor(
+    private readonly options: RoomOptions,
+    router: ms.Router,
+    observer: ms.ActiveSpeakerObserver,
+  ) {
+    this.meeting = options.meeting;
+    this.slotRef = options.slot;
+    this.router = router;
+    this.speakerObserver = observer;
+    this.logger = options.logger.child({ meeting_id: options.meeting.id });
+    this.watchSpeaker(observer);
+  }
+
+  static async create(options: RoomOptions): Promise<Room> {
+    const { router, observer } = await Room.makeRouter(options.slot);
+    return new Room(options, router, observer);
+  }
+
+  private static async makeRouter(slot: WorkerSlot) {
+    const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const observer = await router.createActiveSpeakerObserver({ interval: 300 });
+    return { router, observer };
+  }
+
+  get id(): string {
+    return this.meeting.id;
+  }
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+  get slot(): WorkerSlot {
+    return this.slotRef;
+  }
+  get rtpCapabilities(): ms.RtpCapabilities {
+    return this.router.rtpCapabilities;
+  }
+  get routerId(): string {
+    return this.router.id;
+  }
+
+  broadcast<T extends NotificationType>(type: T, data: NotificationData<T>, except?: Peer): void {
+    for (const peer of this.peers.values()) if (peer !== except) peer.notify(type, data);
+  }
+
+  othersOf(peer: Peer): PeerInfo[] {
+    return [...this.peers.values()].filter((p) => p !== peer).map((p) => p.info());
+  }
+
+  /** Adds a participant, or hands an existing one (same participant id) to the new connection. */
+  join(claims: JoinClaims, conn: Connection): { peer: Peer; resumed: boolean } {
+    if (this.closedFlag) throw new AppError("unavailable", "room closed");
+    const existing = this.peers.get(claims.participant_id);
+    if (existing) {
+      this.resume(existing, conn);
+      return { peer: existing, resumed: true };
+    }
+    if (this.peers.size >= this.meeting.maxParticipants)
+      throw new AppError("meeting_full", "meeting is full");
+    const peer = new Peer(claims, conn, {
+      muted: this.meeting.settings.mute_on_join,
+      videoOn: !this.meeting.settings.video_off_on_join,
+    });
+    const first = this.peers.size === 0;
+    this.peers.set(peer.id, peer);
+    this.slotRef.load += 1;
+    this.broadcast("participant-joined", peer.info(), peer);
+    this.options.hooks.peerJoined(this, peer, first);
+    return { peer, resumed: false };
+  }
+
+  /** A new connection takes over a peer, cancelling the grace period; the old connection is closed. */
+  resume(peer: Peer, conn: Connection): void {
+    peer.clearGrace();
+    const old = peer.conn;
+    peer.conn = conn;
+    if (old && old !== conn) old.close(4409, "replaced by a new connection");
+  }
+
+  /** The peer's connection dropped: keep it for the grace period, then remove it. */
+  disconnected(peer: Peer, conn: Connection): void {
+    if (peer.conn !== conn || !this.peers.has(peer.id)) return;
+    peer.conn = null;
+    peer.clearGrace();
+    if (this.options.reconnectGraceMs <= 0) {
+      this.leave(peer, "disconnected");
+      return;
+    }
+    peer.graceTimer = setTimeout(() => this.leave(peer, "timeout"), this.options.reconnectGraceMs);
+  }
+
+  /** Idempotent: removes the peer, closes its media, tells the others; closes the room when it empties. */
+  leave(peer: Peer, reason: string): void {
+    if (this.peers.get(peer.id) !== peer) return;
+    peer.clearGrace();
+    this.peers.delete(peer.id);
+    this.slotRef.load = Math.max(0, this.slotRef.load - 1);
+    peer.closeMedia();
+    this.broadcast("participant-left", { participant_id: peer.id, reason });
+    this.options.hooks.peerLeft(this, peer);
+    if (this.peers.size === 0) this.close();
+  }
+
+  /** The meeting ended: everybody is told, disconnected and removed. */
+  end(reason: string): void {
+    if (this.closedFlag) return;
+    for (const peer of [...this.peers.values()]) {
+      peer.notify("meeting-ended", { reason });
+      const conn = peer.conn;
+      this.leave(peer, "meeting-ended");
+      conn?.close(4000, "meeting ended");
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const peer of this.peers.values()) {
+      peer.clearGrace();
+      peer.closeMedia();
+      this.options.hooks.peerLeft(this, peer);
+    }
+    this.slotRef.load = Math.max(0, this.slotRef.load - this.peers.size);
+    this.peers.clear();
+    this.router.close();
+    this.options.hooks.roomClosed(this);
+  }
+
+  /**
+   * The worker under this room died: its router, transports, producers and consumers are gone. Rebuild the
+   * router on a live worker and tell every peer to set its media up again; the participants stay.
+   */
+  async moveTo(slot: WorkerSlot): Promise<void> {
+    if (this.closedFlag) return;
+    const { router, observer } = await Room.makeRouter(slot);
+    if (this.closedFlag) {
+      router.close();
+      return;
+    }
+    this.router.close();
+    slot.load += this.peers.size;
+    this.slotRef = slot;
+    this.router = router;
+    this.speakerObserver = observer;
+    this.watchSpeaker(observer);
+    for (const peer of this.peers.values()) {
+      peer.closeMedia();
+      const sharing = peer.state.is_screen_sharing;
+      peer.state.is_screen_sharing = false;
+      if (sharing) this.options.hooks.peerUpdated(this, peer);
+    }
+    this.broadcast("media-reset", {
+      router_rtp_capabilities: router.rtpCapabilities as RtpCapabilitiesWire,
+      reason: "media worker restarted",
+    });
+    this.logger.warn({ slot: slot.index, router_id: router.id }, "room moved to a new worker");
+  }
+
+  async createTransport(peer: Peer, direction: "send" | "recv"): Promise<AckData<"create-transport">> {
+    const transport = await this.router.createWebRtcTransport({
+      webRtcServer: this.slotRef.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      appData: { participantId: peer.id, direction },
+    });
+    if (!this.peers.has(peer.id) || this.closedFlag) {
+      transport.close();
+      throw new AppError("invalid_state", "left the meeting");
+    }
+    peer.transports.set(transport.id, transport);
+    transport.observer.on("close", () => peer.transports.delete(transport.id));
+    return {
+      transport_id: transport.id,
+      ice_parameters: transport.iceParameters,
+      ice_candidates: transport.iceCandidates,
+      dtls_parameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(peer: Peer, transportId: string, dtls: DtlsParametersWire): Promise<void> {
+    await transportOf(peer, transportId).connect({ dtlsParameters: dtls as ms.DtlsParameters });
+  }
+
+  async restartIce(peer: Peer, transportId: string): Promise<AckData<"restart-ice">> {
+    const iceParameters = await transportOf(peer, transportId).restartIce();
+    return { ice_parameters: iceParameters };
+  }
+
+  async produce(
+    peer: Peer,
+    input: {
+      transport_id: string;
+      kind: MediaKind;
+      rtp_parameters: RtpParametersWire;
+      source: MediaSource;
+      paused?: boolean | undefined;
+    },
+  ): Promise<ms.Producer> {
+    const transport = transportOf(peer, input.transport_id);
+    const isScreen = input.source === "screen" || input.source === "screen-audio";
+    if (isScreen) this.claimScreenShare(peer);
+    const expectedKind: MediaKind =
+      input.source === "mic" || input.source === "screen-audio" ? "audio" : "video";
+    if (input.kind !== expectedKind)
+      throw new AppError("bad_request", `a ${input.source} producer carries ${expectedKind}`);
+    const paused =
+      input.paused ??
+      ((input.source === "mic" && peer.state.is_muted) ||
+        (input.source === "camera" && !peer.state.is_video_on));
+    const producer = await transport.produce({
+      kind: input.kind,
+      rtpParameters: input.rtp_parameters as ms.RtpParameters,
+      paused,
+      appData: { participantId: peer.id, source: input.source },
+    });
+    if (!this.peers.has(peer.id)) {
+      producer.close();
+      throw new AppError("invalid_state", "left the meeting");
+    }
+    peer.producers.set(producer.id, { producer, source: input.source });
+    const router = this.router;
+    producer.observer.on("close", () => {
+      peer.producers.delete(producer.id);
+      // A whole router closing (room end, worker death) is announced by its own events.
+      if (!router.closed) {
+        this.broadcast("producer-closed", {
+          participant_id: peer.id,
+          producer_id: producer.id,
+          source: input.source,
+        });
+      }
+    });
+    if (input.kind === "audio") {
+      this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => {});
+    }
+    this.syncState(peer);
+    this.broadcast(
+      "new-producer",
+      {
+        producer_id: producer.id,
+        participant_id: peer.id,
+        kind: producer.kind,
+        source: input.source,
+        paused: producer.paused,
+      },
+      peer,
+    );
+    return producer;
+  }
+
+  async consume(
+    peer: Peer,
+    input: { transport_id: string; producer_id: string; rtp_capabilities: RtpCapabilitiesWire },
+  ): Promise<AckData<"consume">> {
+    const transport = transportOf(peer, input.transport_id);
+    const owner = this.producerOwner(input.producer_id);
+    if (!owner) throw new AppError("not_found", "no such producer in this meeting");
+    const { peer: producerPeer, source } = owner;
+    if (producerPeer === peer) throw new AppError("bad_request", "cannot consume your own producer");
+    const rtpCapabilities = input.rtp_capabilities as ms.RtpCapabilities;
+    if (!this.router.canConsume({ producerId: input.producer_id, rtpCapabilities })) {
+      throw new AppError("bad_request", "your device cannot receive this producer");
+    }
+    const consumer = await transport.consume({
+      producerId: input.producer_id,
+      rtpCapabilities,
+      paused: true,
+      appData: { participantId: peer.id },
+    });
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.on("close", () => peer.consumers.delete(consumer.id));
+    consumer.on("producerclose", () => {
+      peer.notify("consumer-closed", {
+        consumer_id: consumer.id,
+        producer_id: consumer.producerId,
+        reason: "producer closed",
+      });
+    });
+    consumer.on("producerpause", () =>
+      peer.notify("consumer-paused", { consumer_id: consumer.id, producer_id: consumer.producerId }),
+    );
+    consumer.on("producerresume", () =>
+      peer.notify("consumer-resumed", { consumer_id: consumer.id, producer_id: consumer.producerId }),
+    );
+    consumer.on("layerschange", (layers) =>
+      peer.notify("consumer-layers-changed", {
+        consumer_id: consumer.id,
+        spatial_layer: layers?.spatialLayer ?? null,
+        temporal_layer: layers?.temporalLayer ?? null,
+      }),
+    );
+    return {
+      consumer_id: consumer.id,
+      producer_id: consumer.producerId,
+      participant_id: producerPeer.id,
+      kind: consumer.kind,
+      source,
+      rtp_parameters: consumer.rtpParameters as RtpParametersWire,
+      type: consumer.type,
+      producer_paused: consumer.producerPaused,
+    };
+  }
+
+  async resumeConsumer(peer: Peer, consumerId: string): Promise<void> {
+    await this.consumerOf(peer, consumerId).resume();
+  }
+
+  async setPreferredLayers(peer: Peer, consumerId: string, spatialLayer: number, temporalLayer?: number) {
+    await this.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer });
+  }
+
+  async pauseProducer(peer: Peer, producerId: string): Promise<void> {
+    const { producer, source } = this.ownProducer(peer, producerId);
+    if (producer.paused) return;
+    await producer.pause();
+    this.broadcast("producer-paused", { participant_id: peer.id, producer_id: producer.id, source }, peer);
+    this.syncState(peer);
+  }
+
+  async resumeProducer(peer: Peer, producerId: string): Promise<void> {
+    const { producer, source } = this.ownProducer(peer, producerId);
+    if (!producer.paused) return;
+    await producer.resume();
+    this.broadcast("producer-resumed", { participant_id: peer.id, producer_id: producer.id, source }, peer);
+    this.syncState(peer);
+  }
+
+  closeProducer(peer: Peer, producerId: string): void {
+    const { producer } = this.ownProducer(peer, producerId);
+    producer.close();
+    this.syncState(peer);
+  }
+
+  /** Pauses or resumes every producer of a source, so "muted" means no RTP leaves for anyone. */
+  async setSourcePaused(peer: Peer, source: MediaSource, paused: boolean): Promise<void> {
+    for (const producer of peer.producersOf(source)) {
+      if (paused) await this.pauseProducer(peer, producer.id);
+      else await this.resumeProducer(peer, producer.id);
+    }
+  }
+
+  async setMuted(peer: Peer, muted: boolean): Promise<void> {
+    peer.state.is_muted = muted;
+    await this.setSourcePaused(peer, "mic", muted);
+    this.announce(peer);
+  }
+
+  async setVideoOn(peer: Peer, videoOn: boolean): Promise<void> {
+    peer.state.is_video_on = videoOn;
+    await this.setSourcePaused(peer, "camera", !videoOn);
+    this.announce(peer);
+  }
+
+  startScreenShare(peer: Peer): void {
+    this.claimScreenShare(peer);
+    this.announce(peer);
+  }
+
+  stopScreenShare(peer: Peer): void {
+    for (const producer of [...peer.producersOf("screen"), ...peer.producersOf("screen-audio")])
+      producer.close();
+    peer.state.is_screen_sharing = false;
+    this.announce(peer);
+  }
+
+  async stats(peer: Peer, target: "transport" | "producer" | "consumer", id: string): Promise<unknown[]> {
+    if (target === "transport") return transportOf(peer, id).getStats();
+    if (target === "producer") return this.ownProducer(peer, id).producer.getStats();
+    return this.consumerOf(peer, id).getStats();
+  }
+
+  /** For hygiene checks and metrics. */
+  async dump(): Promise<ms.RouterDump> {
+    return this.router.dump();
+  }
+
+  private claimScreenShare(peer: Peer): void {
+    if (!this.meeting.settings.allow_screen_share)
+      throw new AppError("forbidden", "screen sharing is disabled");
+    if (!this.meeting.settings.allow_multiple_screen_shares) {
+      for (const other of this.peers.values()) {
+        if (other !== peer && other.state.is_screen_sharing) {
+          throw new AppError("conflict", "someone else is sharing their screen");
+        }
+      }
+    }
+    peer.state.is_screen_sharing = true;
+  }
+
+  /** Derives the visible flags from the producers that exist, then tells everyone if they changed. */
+  private syncState(peer: Peer): void {
+    const mic = peer.producersOf("mic");
+    const camera = peer.producersOf("camera");
+    if (mic.length > 0) peer.state.is_muted = mic.every((p) => p.paused);
+    if (camera.length > 0) peer.state.is_video_on = camera.some((p) => !p.paused);
+    const screen = [...peer.producersOf("screen"), ...peer.producersOf("screen-audio")];
+    if (screen.length > 0) peer.state.is_screen_sharing = true;
+    this.announce(peer);
+  }
+
+  private readonly lastAnnounced = new Map<string, string>();
+  private announce(peer: Peer): void {
+    const state = peer.participantState();
+    const key = JSON.stringify(state);
+    if (this.lastAnnounced.get(peer.id) === key) return;
+    this.lastAnnounced.set(peer.id, key);
+    this.broadcast("participant-updated", state);
+    this.options.hooks.peerUpdated(this, peer);
+  }
+
+  private producerOwner(producerId: string): { peer: Peer; source: MediaSource } | null {
+    for (const peer of this.peers.values()) {
+      const owned = peer.producers.get(producerId);
+      if (owned) return { peer, source: owned.source };
+    }
+    return null;
+  }
+
+  private ownProducer(peer: Peer, producerId: string) {
+    const owned = peer.producers.get(producerId);
+    if (owned) return owned;
+    if (this.producerOwner(producerId)) throw new AppError("forbidden", "not your producer");
+    throw new AppError("not_found", "no such producer");
+  }
+
+  private consumerOf(peer: Peer, consumerId: string): ms.Consumer {
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw new AppError("not_found", "no such consumer");
+    return consumer;
+  }
+
+  private watchSpeaker(observer: ms.ActiveSpeakerObserver): void {
+    observer.on("dominantspeaker", ({ producer }) => {
+      const participantId =
+        typeof producer.appData.participantId === "string" ? producer.appData.participantId : null;
+      this.broadcast("active-speaker", { participant_id: participantId, producer_id: producer.id });
+    });
+  }
+}

@@ -1,0 +1,155 @@
+import type { Logger } from "@nexus/platform";
+import { AppError } from "@nexus/shared/errors";
+import type { JoinClaims } from "@nexus/shared/tokens";
+import type { Connection, Peer } from "./peer.js";
+import type { MeetingLoader } from "./persistence.js";
+import { Room, type RoomHooks } from "./room.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+export interface RoomManagerOptions {
+  pool: WorkerPool;
+  meetings: MeetingLoader;
+  logger: Logger;
+  reconnectGraceMs: number;
+  /** Persistence and cluster bookkeeping; all synchronous, none may throw into the room. */
+  hooks: RoomHooks;
+}
+
+/**
+ * The rooms of this host, one per meeting. Creation goes through a per-meeting promise, so concurrent first
+ * joins share one room instead of racing to make two.
+ */
+export class RoomManager {
+  private readonly rooms = new Map<string, Room>();
+  private readonly creating = new Map<string, Promise<Room>>();
+  private readonly byResumeToken = new Map<string, { room: Room; peer: Peer }>();
+  private draining = false;
+  private closed = false;
+  private readonly drainWaiters: (() => void)[] = [];
+  private readonly unwatchDeaths: () => void;
+
+  constructor(private readonly options: RoomManagerOptions) {
+    this.unwatchDeaths = options.pool.onWorkerDeath((index) => this.onWorkerDeath(index));
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+  get isDraining(): boolean {
+    return this.draining;
+  }
+  all(): Room[] {
+    return [...this.rooms.values()];
+  }
+  get(meetingId: string): Room | undefined {
+    return this.rooms.get(meetingId);
+  }
+  peerCount(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.peers.size;
+    return n;
+  }
+
+  resumable(token: string): { room: Room; peer: Peer } | null {
+    const found = this.byResumeToken.get(token);
+    if (!found || found.room.closed || found.room.peers.get(found.peer.id) !== found.peer) return null;
+    return found;
+  }
+
+  async join(claims: JoinClaims, conn: Connection): Promise<{ room: Room; peer: Peer; resumed: boolean }> {
+    // A room closing between lookup and join (its last peer just left) is replaced by a fresh one.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const room = await this.roomFor(claims.tenant_id, claims.meeting_id);
+      if (room.closed) continue;
+      const { peer, resumed } = room.join(claims, conn);
+      this.byResumeToken.set(peer.resumeToken, { room, peer });
+      return { room, peer, resumed };
+    }
+    throw new AppError("unavailable", "room is restarting, try again");
+  }
+
+  /** Stops taking new meetings; resolves when the last room has closed. */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (this.rooms.size === 0 && this.creating.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  endMeeting(meetingId: string, reason: string): boolean {
+    const room = this.rooms.get(meetingId);
+    if (!room) return false;
+    room.end(reason);
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.draining = true;
+    this.unwatchDeaths();
+    for (const room of [...this.rooms.values()]) room.close();
+  }
+
+  private roomFor(tenantId: string, meetingId: string): Promise<Room> {
+    const existing = this.rooms.get(meetingId);
+    if (existing && !existing.closed) return Promise.resolve(existing);
+    const inFlight = this.creating.get(meetingId);
+    if (inFlight) return inFlight;
+    const promise = this.createRoom(tenantId, meetingId).finally(() => this.creating.delete(meetingId));
+    this.creating.set(meetingId, promise);
+    return promise;
+  }
+
+  private async createRoom(tenantId: string, meetingId: string): Promise<Room> {
+    if (this.draining) throw new AppError("unavailable", "this media host is draining");
+    const meeting = await this.options.meetings.load(tenantId, meetingId);
+    if (!meeting) throw new AppError("not_found", "meeting not found");
+    if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
+    const slot = await this.options.pool.pick();
+    const room = await Room.create({
+      meeting,
+      slot,
+      logger: this.options.logger,
+      reconnectGraceMs: this.options.reconnectGraceMs,
+      hooks: {
+        peerJoined: (r, p, first) => this.options.hooks.peerJoined(r, p, first),
+        peerUpdated: (r, p) => this.options.hooks.peerUpdated(r, p),
+        peerLeft: (r, p) => {
+          this.byResumeToken.delete(p.resumeToken);
+          this.options.hooks.peerLeft(r, p);
+        },
+        roomClosed: (r) => this.onRoomClosed(r),
+      },
+    });
+    if (this.closed) {
+      room.close();
+      throw new AppError("unavailable", "media host shutting down");
+    }
+    this.rooms.set(meetingId, room);
+    this.options.logger.info({ meeting_id: meetingId, worker_slot: slot.index }, "room created");
+    return room;
+  }
+
+  private onRoomClosed(room: Room): void {
+    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+    this.options.logger.info({ meeting_id: room.id }, "room closed");
+    this.options.hooks.roomClosed(room);
+    if (this.draining && this.rooms.size === 0) for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  private onWorkerDeath(index: number): void {
+    for (const room of this.rooms.values()) {
+      if (room.slot.index !== index || room.closed) continue;
+      void this.options.pool
+        .pick()
+        .then((slot) => room.moveTo(slot))
+        .catch((err) => {
+          this.options.logger.error(
+            { err, meeting_id: room.id },
+            "could not rebuild room after worker death",
+          );
+          room.end("media failure");
+        });
+    }
+  }
+}

@@ -1,0 +1,300 @@
+import uWS from "uWebSockets.js";
+import type { Logger } from "@nexus/platform";
+import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@nexus/shared/errors";
+import { type MessageId, RequestEnvelopeSchema } from "@nexus/shared/signaling/envelope";
+import type { NotificationData, NotificationType } from "@nexus/shared/signaling/notifications";
+import type { RequestType } from "@nexus/shared/signaling/requests";
+import { isRequestType, REQUESTS } from "@nexus/shared/signaling/requests";
+import * as v from "valibot";
+import type { HandlerContext, HandlerGroup, Session } from "./handlers/index.js";
+import type { Connection } from "./peer.js";
+
+/** Close codes a client can act on. */
+export const CLOSE = {
+  meetingEnded: 4000,
+  tooSlow: 4008,
+  rateLimited: 4029,
+  replaced: 4409,
+  shuttingDown: 1001,
+} as const;
+
+export interface SignalServerOptions {
+  bind: string;
+  port: number;
+  maxMessageBytes: number;
+  maxBackpressureBytes: number;
+  ratePerSec: number;
+  rateBurst: number;
+  logger: Logger;
+  handlers: HandlerGroup<RequestType>;
+  /** Runs before the upgrade; throwing an AppError refuses the connection with its HTTP status. */
+  authenticate(query: { token: string; resume: string }): Promise<Omit<Session, "conn" | "room" | "peer">>;
+  context(session: Session): HandlerContext;
+  /** The session's socket closed (for any reason). */
+  onSessionClosed(session: Session): void;
+  http: Record<string, () => Promise<{ status: number; contentType: string; body: string }>>;
+}
+
+/** A client's socket as the rest of the host sees it: send-safe after close, backpressure-aware. */
+export class ClientConnection implements Connection {
+  private static nextId = 1;
+  readonly id = ClientConnection.nextId++;
+  closed = false;
+
+  constructor(
+    private readonly ws: uWS.WebSocket<UserData>,
+    private readonly maxBackpressureBytes: number,
+  ) {}
+
+  notify<T extends NotificationType>(type: T, data: NotificationData<T>): void {
+    this.send(JSON.stringify({ type, data }));
+  }
+
+  send(text: string): void {
+    if (this.closed) return;
+    // A client that does not read its socket is cut off rather than allowed to grow our memory.
+    if (this.ws.getBufferedAmount() > this.maxBackpressureBytes) {
+      this.close(CLOSE.tooSlow, "too slow");
+      return;
+    }
+    this.ws.send(text, false);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.end(code, reason);
+  }
+}
+
+interface UserData {
+  auth: Omit<Session, "conn" | "room" | "peer"> | null;
+  session: Session | null;
+  bucket: { tokens: number; at: number; strikes: number };
+}
+
+const errorBody = (code: ErrorCode, message: string) => ({ code, message });
+
+function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  // mediasoup reports bad client input (wrong ids, unsupported parameters) as TypeError/UnsupportedError.
+  if (error instanceof TypeError || (error as Error)?.name === "UnsupportedError") {
+    return new AppError("bad_request", (error as Error).message);
+  }
+  return new AppError("internal", "internal error");
+}
+
+export interface SignalServer {
+  readonly port: number;
+  close(): void;
+}
+
+export async function startSignalServer(options: SignalServerOptions): Promise<SignalServer> {
+  const { logger } = options;
+  const sessions = new Set<Session>();
+  const app = uWS.App();
+
+  app.ws<UserData>("/*", {
+    maxPayloadLength: options.maxMessageBytes,
+    maxBackpressure: options.maxBackpressureBytes * 2,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 60,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      const key = req.getHeader("sec-websocket-key");
+      const protocol = req.getHeader("sec-websocket-protocol");
+      const extensions = req.getHeader("sec-websocket-extensions");
+      const token = req.getQuery("token") ?? "";
+      const resume = req.getQuery("resume") ?? "";
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      options.authenticate({ token, resume }).then(
+        (auth) => {
+          if (aborted) return;
+          const data: UserData = {
+            auth,
+            session: null,
+            bucket: { tokens: options.rateBurst, at: Date.now(), strikes: 0 },
+          };
+          res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+        },
+        (error: unknown) => {
+          if (aborted) return;
+          const appError = isAppError(error) ? error : new AppError("unauthorized", "refused");
+          if (!isAppError(error)) logger.error({ err: error }, "authentication failed unexpectedly");
+          res.cork(() => {
+            res
+              .writeStatus(`${appError.status} ${appError.code}`)
+              .writeHeader("content-type", "application/json")
+              .end(JSON.stringify({ error: errorBody(appError.code, appError.message) }));
+          });
+        },
+      );
+    },
+
+    open: (ws) => {
+      const data = ws.getUserData();
+      if (!data.auth) {
+        ws.end(1011, "no session");
+        return;
+      }
+      const session: Session = {
+        ...data.auth,
+        conn: new ClientConnection(ws, options.maxBackpressureBytes),
+        room: null,
+        peer: null,
+      };
+      data.session = session;
+      data.auth = null;
+      sessions.add(session);
+    },
+
+    message: (ws, message) => {
+      const data = ws.getUserData();
+      const session = data.session;
+      if (!session) return;
+      // The ArrayBuffer is only valid during this callback: decode it now.
+      const text = Buffer.from(message).toString("utf8");
+      if (!takeToken(data.bucket, options.ratePerSec, options.rateBurst)) {
+        data.bucket.strikes += 1;
+        if (data.bucket.strikes > options.rateBurst) {
+          session.conn.close(CLOSE.rateLimited, "rate limited");
+          return;
+        }
+        reply(session, idOf(text), { code: "rate_limited", message: "too many messages" });
+        return;
+      }
+      void handle(session, text);
+    },
+
+    close: (ws) => {
+      const session = ws.getUserData().session;
+      if (!session) return;
+      session.conn.closed = true;
+      sessions.delete(session);
+      options.onSessionClosed(session);
+    },
+  });
+
+  for (const [path, route] of Object.entries(options.http)) {
+    app.get(path, (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      route().then(
+        (answer) => {
+          if (aborted) return;
+          res.cork(() =>
+            res
+              .writeStatus(String(answer.status))
+              .writeHeader("content-type", answer.contentType)
+              .end(answer.body),
+          );
+        },
+        (err) => {
+          logger.error({ err, path }, "http route failed");
+          if (aborted) return;
+          res.cork(() =>
+            res.writeStatus("500").end(JSON.stringify({ error: errorBody("internal", "internal error") })),
+          );
+        },
+      );
+    });
+  }
+  app.any("/*", (res) => {
+    res.writeStatus("404").writeHeader("content-type", "application/json");
+    res.end(JSON.stringify({ error: errorBody("not_found", "no such route") }));
+  });
+
+  async function handle(session: Session, text: string): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      reply(session, null, { code: "bad_request", message: "message is not JSON" });
+      return;
+    }
+    const envelope = v.safeParse(RequestEnvelopeSchema, raw);
+    if (!envelope.success) {
+      reply(session, idOf(raw), { code: "bad_request", message: "expected { id, type, data }" });
+      return;
+    }
+    const { id, type } = envelope.output;
+    if (!isRequestType(type)) {
+      reply(session, id, { code: "bad_request", message: `unknown message type ${type}` });
+      return;
+    }
+    const parsed = v.safeParse(REQUESTS[type].data, envelope.output.data ?? {});
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const where = issue ? (v.getDotPath(issue) ?? "data") : "data";
+      reply(session, id, {
+        code: "validation_failed",
+        message: `${type}: ${where}: ${issue?.message ?? "invalid"}`,
+      });
+      return;
+    }
+    try {
+      const handler = options.handlers[type] as (ctx: HandlerContext, data: unknown) => unknown;
+      const result = await handler(options.context(session), parsed.output);
+      session.conn.send(JSON.stringify({ id, success: true, data: result }));
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === "internal") logger.error({ err: error, type }, "handler failed");
+      reply(session, id, errorBody(appError.code, appError.message));
+    }
+  }
+
+  function reply(session: Session, id: MessageId | null, error: { code: ErrorCode; message: string }): void {
+    session.conn.send(JSON.stringify({ id, success: false, error }));
+  }
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(options.bind, options.port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new Error(`cannot listen on ${options.bind}:${options.port}`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+  let closed = false;
+
+  return {
+    port,
+    close() {
+      if (closed) return;
+      closed = true;
+      uWS.us_listen_socket_close(listenSocket);
+      for (const session of [...sessions]) session.conn.close(CLOSE.shuttingDown, "host shutting down");
+    },
+  };
+}
+
+function takeToken(bucket: UserData["bucket"], ratePerSec: number, burst: number): boolean {
+  const now = Date.now();
+  bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * ratePerSec);
+  bucket.at = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+/** Best effort: the id of a message we refuse without parsing it fully. */
+function idOf(raw: unknown): MessageId | null {
+  let value = raw;
+  if (typeof raw === "string") {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return null;
+    }
+  }
+  if (typeof value !== "object" || value === null || !("id" in value)) return null;
+  const id = v.safeParse(RequestEnvelopeSchema.entries.id, value.id);
+  return id.success ? id.output : null;
+}
+
+export const statusOf = (code: ErrorCode): number => ERROR_STATUS[code];
