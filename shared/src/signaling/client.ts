@@ -25,6 +25,8 @@ export interface WebSocketLike {
 }
 
 export interface SocketEvent {
+  /** Every DOM and `ws` event has one; naming it keeps those event types assignable to this one. */
+  type?: string;
   data?: unknown;
   code?: number;
   reason?: string;

@@ -13,7 +13,7 @@ export const MediaKindSchema = v.picklist(["audio", "video"]);
 export type MediaKind = v.InferOutput<typeof MediaKindSchema>;
 
 const RtcpFeedbackSchema = v.looseObject({ type: Str, parameter: v.optional(Str) });
-const CodecParametersSchema = v.record(v.string(), v.union([v.string(), v.number()]));
+const CodecParametersSchema = v.record(v.string(), v.unknown());
 
 export const RtpCodecCapabilitySchema = v.looseObject({
   kind: MediaKindSchema,

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type HostFixture, startHostFixture } from "./support/host-fixture.js";
+import { Participant } from "./support/participant.js";
+
+describe("a three-participant meeting", () => {
+  let fx: HostFixture;
+  const people: Participant[] = [];
+
+  beforeAll(async () => {
+    fx = await startHostFixture({ rtcMinPort: 41000 });
+  });
+  afterAll(async () => {
+    for (const p of people) p.close();
+    await fx?.close();
+  });
+
+  it("lets everyone hear and see everyone else, with simulcast video", async () => {
+    const meetingId = await fx.createMeeting();
+    for (let i = 0; i < 3; i++) {
+      const p = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+      people.push(p);
+      await p.createTransports();
+      await p.produceAudio();
+      await p.produceCamera();
+      await p.consumeAll();
+    }
+    const [a, b, c] = people as [Participant, Participant, Participant];
+    expect(c.joinAck.peers.map((x) => x.participant_id).sort()).toEqual([a.id, b.id].sort());
+
+    for (const viewer of people) {
+      for (const sender of people) {
+        if (sender === viewer) continue;
+        const video = sender.producers.get("camera")!;
+        const audio = sender.producers.get("mic")!;
+        await eventually(`${viewer.id} decodes ${sender.id}'s video`, async () => {
+          await viewer.consume(video.id);
+          return (await viewer.inbound(video.id)).framesDecoded > 0;
+        });
+        await eventually(`${viewer.id} receives ${sender.id}'s audio`, async () => {
+          await viewer.consume(audio.id);
+          return (await viewer.inbound(audio.id)).packetsReceived > 0;
+        });
+        expect(viewer.consumers.get(video.id)?.rtpParameters.encodings?.length).toBe(1);
+      }
+    }
+    // The SFU sees three spatial layers on each camera producer.
+    const ack = await a.client.request("get-stats", {
+      target: "producer",
+      id: a.producers.get("camera")!.id,
+    });
+    await eventually("three simulcast streams reach the SFU", async () => {
+      const stats = await a.client.request("get-stats", {
+        target: "producer",
+        id: a.producers.get("camera")!.id,
+      });
+      return stats.stats.length === 3;
+    });
+    expect(ack.stats.length).toBeGreaterThan(0);
+
+    // Participants rows are written behind the media path.
+    await fx.host.recorder.flush();
+    const rows = await fx.db.db.query.participants.findMany();
+    expect(rows.filter((r) => r.meetingId === meetingId && r.status === "joined")).toHaveLength(3);
+    const stats = await fx.db.db.query.meetingStats.findFirst();
+    expect(stats).toMatchObject({ peakParticipants: 3, totalJoins: 3 });
+    const meeting = await fx.db.db.query.meetings.findFirst();
+    expect(meeting?.status).toBe("active");
+  });
+
+  it("selects a lower simulcast layer on request and reports the change", async () => {
+    const [a, b] = people as [Participant, Participant];
+    const consumer = b.consumers.get(a.producers.get("camera")!.id)!;
+    await b.client.request("set-preferred-layers", {
+      consumer_id: consumer.id,
+      spatial_layer: 0,
+      temporal_layer: 0,
+    });
+    const change = await b.client.waitFor(
+      "consumer-layers-changed",
+      (d) => d.consumer_id === consumer.id && d.spatial_layer === 0,
+      { timeoutMs: 15_000 },
+    );
+    expect(change.spatial_layer).toBe(0);
+  });
+
+  it("leaves nothing behind in the worker once everybody has left", async () => {
+    const roomId = people[0]!.joinAck.meeting_id;
+    const left = people[0]!.client.waitFor("participant-left", (d) => d.participant_id === people[1]!.id);
+    await people[1]!.client.request("leave-meeting", {});
+    await left;
+    await people[2]!.client.request("leave-meeting", {});
+    await people[0]!.client.request("leave-meeting", {});
+    expect(fx.host.rooms.get(roomId)).toBeUndefined();
+    const [worker] = fx.host.pool.workers;
+    const dump = await worker!.dump();
+    expect(dump.routerIds).toEqual([]);
+    expect(dump.webRtcServerIds).toHaveLength(1);
+    await fx.host.recorder.flush();
+    const rows = await fx.db.db.query.participants.findMany();
+    expect(rows.every((r) => r.status === "left" && r.leftAt !== null)).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type HostFixture, startHostFixture } from "./support/host-fixture.js";
+import { connect, Participant } from "./support/participant.js";
+
+interface RawAck {
+  id: unknown;
+  success: boolean;
+  error?: { code: string; message: string };
+}
+
+describe("a client that misbehaves", () => {
+  let fx: HostFixture;
+  let meetingId: string;
+  let bystander: Participant;
+
+  beforeAll(async () => {
+    fx = await startHostFixture({
+      rtcMinPort: 41040,
+      env: { MEDIA_MAX_MESSAGE_BYTES: "4096", MEDIA_RATE_PER_SEC: "20", MEDIA_RATE_BURST: "20" },
+    });
+    meetingId = await fx.createMeeting();
+    bystander = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+  });
+  afterAll(async () => {
+    bystander?.close();
+    await fx?.close();
+  });
+
+  /** Sends raw text and collects the acks that come back. */
+  async function rawSession() {
+    const { ws, client } = await connect(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+    const acks: RawAck[] = [];
+    ws.on("message", (data) => {
+      const m = JSON.parse(String(data));
+      if ("success" in m) acks.push(m);
+    });
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    return { ws, client, acks, closed };
+  }
+
+  it("gets error acks for garbage, unknown types, bad data and out-of-order requests, and stays connected", async () => {
+    const s = await rawSession();
+    s.ws.send("this is not json");
+    s.ws.send(JSON.stringify({ hello: "world" }));
+    s.ws.send(JSON.stringify({ id: 1, type: "launch-rockets", data: {} }));
+    s.ws.send(JSON.stringify({ id: 2, type: "create-transport", data: { direction: "sideways" } }));
+    s.ws.send(JSON.stringify({ id: 3, type: "produce", data: { transport_id: "x", kind: "video" } }));
+    s.ws.send(JSON.stringify({ id: 4, type: "create-transport", data: { direction: "send" } }));
+    await eventually("six error acks", () => s.acks.length >= 6);
+    expect(s.acks.map((a) => [a.id, a.success, a.error?.code])).toEqual([
+      [null, false, "bad_request"],
+      [null, false, "bad_request"],
+      [1, false, "bad_request"],
+      [2, false, "validation_failed"],
+      [3, false, "validation_failed"],
+      [4, false, "invalid_state"],
+    ]);
+    // Still usable: it can join now and act on its own things only.
+    const joined = await s.client.request("join-meeting", {});
+    expect(joined.peers.map((p) => p.participant_id)).toEqual([bystander.id]);
+    await expect(s.client.request("join-meeting", {})).rejects.toMatchObject({ code: "invalid_state" });
+    await expect(s.client.request("resume-consumer", { consumer_id: "nope" })).rejects.toMatchObject({
+      code: "not_found",
+    });
+    await expect(
+      s.client.request("connect-transport", {
+        transport_id: "nope",
+        dtls_parameters: { fingerprints: [{ algorithm: "sha-256", value: "00" }] },
+      }),
+    ).rejects.toMatchObject({ code: "not_found" });
+    s.client.close();
+  });
+
+  it("may not pause or close someone else's producer", async () => {
+    await bystander.createTransports();
+    const producer = await bystander.produceAudio();
+    const s = await rawSession();
+    await s.client.request("join-meeting", {});
+    await expect(s.client.request("pause-producer", { producer_id: producer.id })).rejects.toMatchObject({
+      code: "forbidden",
+    });
+    await expect(s.client.request("close-producer", { producer_id: producer.id })).rejects.toMatchObject({
+      code: "forbidden",
+    });
+    expect(producer.closed).toBe(false);
+    s.client.close();
+  });
+
+  it("is disconnected for an oversized message while the room carries on", async () => {
+    const s = await rawSession();
+    await s.client.request("join-meeting", {});
+    s.ws.send(JSON.stringify({ id: 9, type: "get-stats", data: { target: "x", id: "y".repeat(10_000) } }));
+    expect(await s.closed).toBe(1009);
+    const health = await bystander.client.request("toggle-mute", { muted: false });
+    expect(health.muted).toBe(false);
+  });
+
+  it("is told to slow down when flooding, then cut off, without disturbing others", async () => {
+    const s = await rawSession();
+    for (let i = 0; i < 200; i++) s.ws.send(JSON.stringify({ id: i, type: "toggle-mute", data: {} }));
+    expect(await s.closed).toBe(4029);
+    expect(s.acks.some((a) => a.error?.code === "rate_limited")).toBe(true);
+    const again = await bystander.client.request("toggle-mute", { muted: true });
+    expect(again.muted).toBe(true);
+  });
+});
