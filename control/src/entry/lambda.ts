@@ -1,0 +1,33 @@
+import { handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
+import { createApp } from "../app.js";
+import { createControlDeps } from "../compose.js";
+import { loadControlConfig } from "../config.js";
+
+type App = ReturnType<typeof createApp>;
+type Handler = (event: LambdaEvent, context?: LambdaContext) => ReturnType<ReturnType<typeof handle>>;
+
+/**
+ * A Lambda handler around an app built on first invocation. A failed build is forgotten so the next
+ * invocation retries instead of the container answering errors until it is recycled.
+ */
+export function createLambdaHandler(build: () => Promise<App>): Handler {
+  let app: Promise<App> | undefined;
+  return async (event, context) => {
+    app ??= build().catch((err: unknown) => {
+      app = undefined;
+      throw err;
+    });
+    return handle(await app)(event, context);
+  };
+}
+
+/**
+ * The deployed entry point. Its deps (pool, Redis connections, metrics) live in this module's closure:
+ * the one place a module-level cache is right, because a Lambda container is the unit of reuse and
+ * warm invocations must not reconnect. Migrations run elsewhere unless MIGRATE_ON_BOOT=1.
+ */
+export const handler: Handler = createLambdaHandler(async () => {
+  const config = loadControlConfig(process.env);
+  const runtime = await createControlDeps(config, {}, { migrate: process.env.MIGRATE_ON_BOOT === "1" });
+  return createApp(runtime.deps);
+});
