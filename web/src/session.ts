@@ -1,0 +1,674 @@
+import type { JoinAnswer } from "@nexus/shared/rest/join";
+import { SignalingClient, SignalingError, type WebSocketLike } from "@nexus/shared/signaling/client";
+import { isNotificationType } from "@nexus/shared/signaling/notifications";
+import type { MediaSource, PeerInfo, ProducerInfo } from "@nexus/shared/signaling/peer";
+import { type AckData, isRequestType, type RequestType } from "@nexus/shared/signaling/requests";
+import { Device, type types as mc } from "mediasoup-client";
+
+/*
+ * The meeting as state plus actions, with no DOM: the UI renders `snapshot`-style fields after each
+ * change notification, tests drive it through the same methods. One instance per joined meeting.
+ */
+
+export type Phase = "connecting" | "waiting" | "joined" | "denied" | "ended" | "removed" | "left" | "failed";
+
+export interface RemoteTrack {
+  producerId: string;
+  consumer: mc.Consumer;
+  source: MediaSource;
+  paused: boolean;
+}
+
+export interface RemotePeer {
+  id: string;
+  userId: string;
+  name: string;
+  role: string;
+  muted: boolean;
+  videoOn: boolean;
+  sharing: boolean;
+  hand: boolean;
+  /** By producer id. */
+  tracks: Map<string, RemoteTrack>;
+}
+
+export interface ChatMessage {
+  id: string;
+  participantId: string | null;
+  name: string;
+  content: string;
+  at: string;
+}
+
+export interface LobbyEntry {
+  participantId: string;
+  name: string;
+}
+
+export interface SessionOptions {
+  join: JoinAnswer;
+  /** Camera and microphone chosen on the pre-join screen (either may be missing). */
+  audio?: MediaStreamTrack | null;
+  video?: MediaStreamTrack | null;
+  /** Opens the signaling socket; the browser's WebSocket by default. */
+  openSocket?: (url: string) => WebSocketLike;
+  /** The page's host name: a loopback ws_url is rewritten to it so other machines can reach the host. */
+  pageHost?: string;
+  /** Starts muted / with the camera off (the meeting's settings may also ask for it). */
+  startMuted?: boolean;
+  startVideoOff?: boolean;
+}
+
+type Listener = () => void;
+
+/** The three camera layers: a small one for thumbnails, a middle one, the full picture for the speaker. */
+export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
+  { rid: "r0", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: "r1", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: "r2", scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
+];
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export function signalingUrl(join: JoinAnswer, pageHost?: string): string {
+  const url = new URL(join.ws_url);
+  if (pageHost && LOOPBACK.has(url.hostname) && !LOOPBACK.has(pageHost)) url.hostname = pageHost;
+  url.searchParams.set("token", join.join_token);
+  return url.toString();
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** Chat messages as the server sends them; tolerant of either naming of the sender and the text. */
+export function toChatMessage(raw: unknown): ChatMessage {
+  const m = (raw ?? {}) as Record<string, unknown>;
+  const inner = (m.message && typeof m.message === "object" ? m.message : m) as Record<string, unknown>;
+  return {
+    id: str(inner.id) ?? str(inner.message_id) ?? `${Date.now()}-${Math.random()}`,
+    participantId: str(inner.participant_id) ?? null,
+    name: str(inner.display_name) ?? str(inner.sender_name) ?? str(inner.name) ?? "Someone",
+    content: str(inner.content) ?? str(inner.message) ?? str(inner.text) ?? "",
+    at: str(inner.created_at) ?? str(inner.sent_at) ?? new Date().toISOString(),
+  };
+}
+
+export class MeetingSession {
+  phase: Phase = "connecting";
+  /** Why the meeting view closed or what failed last (shown to the person). */
+  error: string | null = null;
+  readonly participantId: string;
+  readonly meetingId: string;
+  role: string;
+  name = "";
+  muted = false;
+  videoOn = true;
+  sharing = false;
+  hand = false;
+  locked = false;
+  activeSpeaker: string | null = null;
+  readonly peers = new Map<string, RemotePeer>();
+  readonly messages: ChatMessage[] = [];
+  readonly lobby: LobbyEntry[] = [];
+  settings: AckData<"join-meeting">["settings"] | null = null;
+  /** The local camera and screen tracks, for self-view tiles. */
+  localVideo: MediaStreamTrack | null;
+  localScreen: MediaStreamTrack | null = null;
+
+  private client!: SignalingClient;
+  private device!: Device;
+  private sendTransport: mc.Transport | null = null;
+  private recvTransport: mc.Transport | null = null;
+  private readonly producers = new Map<MediaSource, mc.Producer>();
+  private readonly listeners = new Set<Listener>();
+  private readonly consuming = new Set<string>();
+  private localAudio: MediaStreamTrack | null;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: SessionOptions) {
+    this.participantId = options.join.participant_id;
+    this.meetingId = options.join.meeting_id;
+    this.role = options.join.role;
+    this.localAudio = options.audio ?? null;
+    this.localVideo = options.video ?? null;
+  }
+
+  get isHost(): boolean {
+    return this.role === "host" || this.role === "cohost";
+  }
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        console.error("render failed", error);
+      }
+    }
+  }
+
+  /** Connects, joins (or waits in the lobby), sets up transports, sends local media, consumes the others. */
+  async start(): Promise<void> {
+    const url = signalingUrl(this.options.join, this.options.pageHost);
+    const socket = this.options.openSocket?.(url) ?? (new WebSocket(url) as unknown as WebSocketLike);
+    this.client = new SignalingClient(socket, { timeoutMs: 15_000 });
+    this.client.onClose((code, reason) => this.onSocketClosed(code, reason));
+    this.listen();
+    try {
+      await this.client.opened();
+      await this.joinRoom();
+    } catch (error) {
+      if (this.phase === "connecting" || this.phase === "joined") this.fail(error);
+      throw error;
+    }
+  }
+
+  private async joinRoom(): Promise<void> {
+    let ack: AckData<"join-meeting">;
+    try {
+      ack = await this.client.request("join-meeting", {});
+    } catch (error) {
+      // A meeting with a lobby answers the first join with "wait"; lobby-admitted lets us try again.
+      if (isLobbyRefusal(error)) {
+        this.phase = "waiting";
+        this.changed();
+        return;
+      }
+      throw error;
+    }
+    const extra = ack as unknown as Record<string, unknown>;
+    if (extra.waiting === true || extra.in_lobby === true || extra.status === "lobby") {
+      this.phase = "waiting";
+      this.changed();
+      return;
+    }
+    this.name = ack.display_name;
+    this.role = ack.role;
+    this.settings = ack.settings;
+    for (const peer of ack.peers) this.addPeer(peer);
+    this.device = new Device();
+    await this.device.load({ routerRtpCapabilities: ack.router_rtp_capabilities as mc.RtpCapabilities });
+    this.sendTransport = await this.makeTransport("send");
+    this.recvTransport = await this.makeTransport("recv");
+    this.phase = "joined";
+    this.changed();
+
+    const startMuted = this.options.startMuted || ack.settings.mute_on_join;
+    const startVideoOff = this.options.startVideoOff || ack.settings.video_off_on_join;
+    await Promise.all([
+      this.localAudio ? this.produce("mic", this.localAudio, startMuted) : null,
+      this.localVideo ? this.produce("camera", this.localVideo, startVideoOff) : null,
+    ]);
+    if (startMuted || !this.localAudio) await this.setMuted(true).catch(() => {});
+    if (startVideoOff || !this.localVideo) await this.setVideoOn(false).catch(() => {});
+    await Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
+    this.loadChatHistory();
+  }
+
+  private loadChatHistory(): void {
+    this.optional("get-messages", {})
+      .then((answer) => {
+        const list = (answer as { messages?: unknown[] } | null)?.messages ?? [];
+        const known = new Set(this.messages.map((m) => m.id));
+        const older = list.map(toChatMessage).filter((m) => !known.has(m.id));
+        this.messages.unshift(...older);
+        this.changed();
+      })
+      .catch(() => {});
+  }
+
+  private listen(): void {
+    const c = this.client;
+    c.on("participant-joined", (peer) => {
+      this.addPeer(peer);
+      for (const p of peer.producers) void this.consume(p);
+      this.changed();
+    });
+    c.on("participant-left", ({ participant_id }) => {
+      const peer = this.peers.get(participant_id);
+      if (peer) for (const t of peer.tracks.values()) t.consumer.close();
+      this.peers.delete(participant_id);
+      if (this.activeSpeaker === participant_id) this.activeSpeaker = null;
+      this.changed();
+    });
+    c.on("participant-updated", (state) => {
+      if (state.participant_id === this.participantId) {
+        // A host may have muted us: follow the server's word and stop sending.
+        if (state.is_muted !== this.muted) {
+          this.muted = state.is_muted;
+          this.pauseLocal("mic", state.is_muted);
+        }
+        this.changed();
+        return;
+      }
+      const peer = this.peers.get(state.participant_id);
+      if (!peer) return;
+      peer.muted = state.is_muted;
+      peer.videoOn = state.is_video_on;
+      peer.sharing = state.is_screen_sharing;
+      const hand =
+        (state as Record<string, unknown>).hand_raised ?? (state as Record<string, unknown>).is_hand_raised;
+      if (typeof hand === "boolean") peer.hand = hand;
+      this.changed();
+    });
+    c.on("new-producer", (p) => void this.consume(p));
+    c.on("producer-closed", ({ participant_id, producer_id }) => {
+      this.dropTrack(participant_id, producer_id);
+    });
+    c.on("consumer-closed", ({ producer_id }) => {
+      for (const peer of this.peers.values())
+        if (peer.tracks.has(producer_id)) this.dropTrack(peer.id, producer_id);
+    });
+    const setPaused = (paused: boolean) => (e: { participant_id: string; producer_id: string }) => {
+      const track = this.peers.get(e.participant_id)?.tracks.get(e.producer_id);
+      if (track) {
+        track.paused = paused;
+        this.changed();
+      }
+    };
+    c.on("producer-paused", setPaused(true));
+    c.on("producer-resumed", setPaused(false));
+    c.on("active-speaker", ({ participant_id }) => {
+      this.activeSpeaker = participant_id;
+      this.changed();
+    });
+    c.on("meeting-ended", ({ reason }) => {
+      this.error = reason === "removed" ? "You were removed from the meeting." : "The meeting has ended.";
+      void this.close(reason === "removed" ? "removed" : "ended");
+    });
+    c.on("media-reset", () => {
+      this.error = "The media server restarted; rejoin the meeting.";
+      this.changed();
+    });
+
+    // Messages other engineers add to the protocol: listened to by name once the schema knows them.
+    this.onOptional("new-message", (data) => {
+      const message = toChatMessage(data);
+      if (this.messages.some((m) => m.id === message.id)) return;
+      this.messages.push(message);
+      this.changed();
+    });
+    this.onOptional("hand-raised", (data) => this.setHand(data, true));
+    this.onOptional("hand-lowered", (data) => this.setHand(data, false));
+    this.onOptional("lobby-request", (data) => {
+      const d = data as Record<string, unknown>;
+      const participantId = str(d.participant_id);
+      if (!participantId || this.lobby.some((e) => e.participantId === participantId)) return;
+      this.lobby.push({ participantId, name: str(d.display_name) ?? str(d.name) ?? "Guest" });
+      this.changed();
+    });
+    const leftLobby = (data: unknown) => {
+      const participantId = str((data as Record<string, unknown>).participant_id);
+      const at = this.lobby.findIndex((e) => e.participantId === participantId);
+      if (at >= 0) this.lobby.splice(at, 1);
+      this.changed();
+    };
+    this.onOptional("lobby-left", leftLobby);
+    this.onOptional("lobby-admitted", (data) => {
+      const participantId = str((data as Record<string, unknown>).participant_id);
+      if (this.phase === "waiting" && (!participantId || participantId === this.participantId)) {
+        this.phase = "connecting";
+        this.changed();
+        this.joinRoom().catch((error) => this.fail(error));
+      } else leftLobby(data);
+    });
+    this.onOptional("lobby-denied", (data) => {
+      const participantId = str((data as Record<string, unknown>).participant_id);
+      if (this.phase === "waiting" && (!participantId || participantId === this.participantId)) {
+        this.error = "The host did not let you in.";
+        void this.close("denied");
+      } else leftLobby(data);
+    });
+    this.onOptional("meeting-locked", (data) => {
+      const locked = (data as Record<string, unknown>).locked;
+      this.locked = typeof locked === "boolean" ? locked : true;
+      this.changed();
+    });
+    this.onOptional("participant-removed", (data) => {
+      if (str((data as Record<string, unknown>).participant_id) === this.participantId) {
+        this.error = "You were removed from the meeting.";
+        void this.close("removed");
+      }
+    });
+  }
+
+  private setHand(data: unknown, raised: boolean): void {
+    const id = str((data as Record<string, unknown>).participant_id);
+    if (id === this.participantId) this.hand = raised;
+    const peer = id ? this.peers.get(id) : undefined;
+    if (peer) peer.hand = raised;
+    this.changed();
+  }
+
+  private addPeer(info: PeerInfo): void {
+    const prior = this.peers.get(info.participant_id);
+    const extra = info as Record<string, unknown>;
+    this.peers.set(info.participant_id, {
+      id: info.participant_id,
+      userId: info.user_id,
+      name: info.display_name,
+      role: info.role,
+      muted: info.is_muted,
+      videoOn: info.is_video_on,
+      sharing: info.is_screen_sharing,
+      hand: extra.hand_raised === true || extra.is_hand_raised === true,
+      tracks: prior?.tracks ?? new Map(),
+    });
+  }
+
+  private dropTrack(participantId: string, producerId: string): void {
+    const peer = this.peers.get(participantId);
+    const track = peer?.tracks.get(producerId);
+    if (!peer || !track) return;
+    track.consumer.close();
+    peer.tracks.delete(producerId);
+    this.changed();
+  }
+
+  private async makeTransport(direction: "send" | "recv"): Promise<mc.Transport> {
+    const ack = await this.client.request("create-transport", { direction });
+    const options: mc.TransportOptions = {
+      id: ack.transport_id,
+      iceParameters: ack.ice_parameters as mc.IceParameters,
+      iceCandidates: ack.ice_candidates as mc.IceCandidate[],
+      dtlsParameters: ack.dtls_parameters as mc.DtlsParameters,
+    };
+    const transport =
+      direction === "send"
+        ? this.device.createSendTransport(options)
+        : this.device.createRecvTransport(options);
+    transport.on("connect", ({ dtlsParameters }, done, fail) => {
+      this.client
+        .request("connect-transport", { transport_id: transport.id, dtls_parameters: dtlsParameters })
+        .then(() => done(), fail);
+    });
+    transport.on("produce", ({ kind, rtpParameters, appData }, done, fail) => {
+      this.client
+        .request("produce", {
+          transport_id: transport.id,
+          kind,
+          rtp_parameters: rtpParameters,
+          source: appData.source as MediaSource,
+          paused: appData.paused === true,
+        })
+        .then(({ producer_id }) => done({ id: producer_id }), fail);
+    });
+    transport.on("connectionstatechange", (state) => {
+      if (state === "failed" && this.phase === "joined") {
+        this.client.request("restart-ice", { transport_id: transport.id }).then(
+          ({ ice_parameters }) => transport.restartIce({ iceParameters: ice_parameters as mc.IceParameters }),
+          () => {},
+        );
+      }
+    });
+    return transport;
+  }
+
+  private async produce(source: MediaSource, track: MediaStreamTrack, paused = false): Promise<mc.Producer> {
+    if (!this.sendTransport) throw new Error("not joined");
+    const producer = await this.sendTransport.produce({
+      track,
+      // Simulcast for the camera only: a screen is mostly still text that should stay sharp.
+      ...(source === "camera" ? { encodings: CAMERA_ENCODINGS } : {}),
+      ...(source === "screen" ? { encodings: [{ maxBitrate: 2_500_000 }] } : {}),
+      codecOptions: source === "screen" ? { videoGoogleStartBitrate: 1000 } : {},
+      stopTracks: false,
+      zeroRtpOnPause: true,
+      disableTrackOnPause: true,
+      appData: { source, paused },
+    });
+    if (paused) producer.pause();
+    this.producers.set(source, producer);
+    producer.on("trackended", () => {
+      if (source === "screen") void this.stopScreenShare();
+    });
+    return producer;
+  }
+
+  private async consume(info: ProducerInfo): Promise<void> {
+    if (!this.recvTransport || info.participant_id === this.participantId) return;
+    if (this.consuming.has(info.producer_id)) return;
+    this.consuming.add(info.producer_id);
+    try {
+      const ack = await this.client.request("consume", {
+        transport_id: this.recvTransport.id,
+        producer_id: info.producer_id,
+        rtp_capabilities: this.device.recvRtpCapabilities,
+      });
+      const consumer = await this.recvTransport.consume({
+        id: ack.consumer_id,
+        producerId: ack.producer_id,
+        kind: ack.kind,
+        rtpParameters: ack.rtp_parameters as mc.RtpParameters,
+        appData: { source: ack.source, participantId: ack.participant_id },
+      });
+      const peer = this.peers.get(ack.participant_id);
+      if (!peer) {
+        consumer.close();
+        return;
+      }
+      peer.tracks.set(ack.producer_id, {
+        producerId: ack.producer_id,
+        consumer,
+        source: ack.source,
+        paused: ack.producer_paused,
+      });
+      this.changed();
+      // Consumers start paused on the server so no keyframe is lost before the track is wired up.
+      await this.client.request("resume-consumer", { consumer_id: consumer.id });
+    } catch (error) {
+      this.consuming.delete(info.producer_id);
+      if (!(error instanceof SignalingError && error.code === "not_found"))
+        console.warn("consume failed", error);
+    }
+  }
+
+  private pauseLocal(source: MediaSource, paused: boolean): void {
+    const producer = this.producers.get(source);
+    if (!producer) return;
+    if (paused) producer.pause();
+    else producer.resume();
+  }
+
+  async setMuted(muted: boolean): Promise<void> {
+    if (!muted && !this.localAudio) throw new Error("no microphone");
+    this.pauseLocal("mic", muted);
+    const ack = await this.client.request("toggle-mute", { muted });
+    this.muted = ack.muted;
+    this.changed();
+  }
+
+  toggleMute(): Promise<void> {
+    return this.setMuted(!this.muted);
+  }
+
+  async setVideoOn(on: boolean): Promise<void> {
+    if (on && !this.localVideo) throw new Error("no camera");
+    this.pauseLocal("camera", !on);
+    const ack = await this.client.request("toggle-video", { video_on: on });
+    this.videoOn = ack.video_on;
+    this.changed();
+  }
+
+  toggleVideo(): Promise<void> {
+    return this.setVideoOn(!this.videoOn);
+  }
+
+  async toggleHand(): Promise<void> {
+    const answer = (await this.optional("toggle-hand", { raised: !this.hand })) as Record<
+      string,
+      unknown
+    > | null;
+    const raised = answer?.hand_raised ?? answer?.raised;
+    this.hand = typeof raised === "boolean" ? raised : !this.hand;
+    this.changed();
+  }
+
+  /** Shares `track` (from getDisplayMedia by default); refused when someone else already shares. */
+  async startScreenShare(track?: MediaStreamTrack): Promise<void> {
+    if (this.sharing) return;
+    let screen = track;
+    if (!screen) {
+      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false });
+      screen = stream.getVideoTracks()[0];
+      if (!screen) throw new Error("no screen was chosen");
+    }
+    try {
+      await this.client.request("start-screen-share", {});
+      await this.produce("screen", screen);
+    } catch (error) {
+      screen.stop();
+      throw error;
+    }
+    this.localScreen = screen;
+    this.sharing = true;
+    this.changed();
+  }
+
+  async stopScreenShare(): Promise<void> {
+    if (!this.sharing) return;
+    this.sharing = false;
+    this.producers.get("screen")?.close();
+    this.producers.delete("screen");
+    this.localScreen?.stop();
+    this.localScreen = null;
+    this.changed();
+    await this.client.request("stop-screen-share", {}).catch(() => {});
+  }
+
+  async sendMessage(content: string): Promise<void> {
+    const text = content.trim();
+    if (!text) return;
+    const answer = await this.optional("send-message", { content: text });
+    if (answer && typeof answer === "object") {
+      const message = toChatMessage(answer);
+      if (message.content && !this.messages.some((m) => m.id === message.id)) {
+        this.messages.push(message);
+        this.changed();
+      }
+    }
+  }
+
+  // Host controls: the server checks the role; the buttons only show for hosts.
+  muteParticipant(participantId: string): Promise<unknown> {
+    return this.optional("mute-participant", { participant_id: participantId });
+  }
+  removeParticipant(participantId: string): Promise<unknown> {
+    return this.optional("remove-participant", { participant_id: participantId });
+  }
+  lowerHand(participantId: string): Promise<unknown> {
+    return this.optional("lower-hand", { participant_id: participantId });
+  }
+  async lockMeeting(locked: boolean): Promise<void> {
+    await this.optional("lock-meeting", { locked });
+    this.locked = locked;
+    this.changed();
+  }
+  async admit(participantId: string): Promise<void> {
+    await this.optional("lobby-admit", { participant_id: participantId });
+    this.removeFromLobby(participantId);
+  }
+  async deny(participantId: string): Promise<void> {
+    await this.optional("lobby-deny", { participant_id: participantId });
+    this.removeFromLobby(participantId);
+  }
+
+  private removeFromLobby(participantId: string): void {
+    const at = this.lobby.findIndex((e) => e.participantId === participantId);
+    if (at >= 0) this.lobby.splice(at, 1);
+    this.changed();
+  }
+
+  /** Per remote video: decoded frames so far, for tests and the stats overlay. */
+  async stats(): Promise<
+    {
+      participantId: string;
+      producerId: string;
+      source: string;
+      kind: string;
+      framesDecoded: number;
+      mid: string | null;
+    }[]
+  > {
+    const out = [];
+    for (const peer of this.peers.values()) {
+      for (const track of peer.tracks.values()) {
+        let framesDecoded = 0;
+        try {
+          const report = await track.consumer.getStats();
+          report.forEach((s: { type: string; framesDecoded?: number }) => {
+            if (s.type === "inbound-rtp") framesDecoded = Math.max(framesDecoded, s.framesDecoded ?? 0);
+          });
+        } catch {
+          // A consumer closed between listing and asking has simply no more frames.
+        }
+        out.push({
+          participantId: peer.id,
+          producerId: track.producerId,
+          source: track.source,
+          kind: track.consumer.kind,
+          framesDecoded,
+          mid: track.consumer.rtpParameters.mid ?? null,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Leaves the meeting; idempotent. */
+  leave(): Promise<void> {
+    return this.close("left");
+  }
+
+  close(phase: Phase = "left"): Promise<void> {
+    this.closing ??= (async () => {
+      if (phase === "left" && this.phase === "joined") {
+        await this.client.request("leave-meeting", {}, { timeoutMs: 2000 }).catch(() => {});
+      }
+      this.phase = phase;
+      for (const producer of this.producers.values()) producer.close();
+      this.producers.clear();
+      this.sendTransport?.close();
+      this.recvTransport?.close();
+      this.localScreen?.stop();
+      this.client?.close();
+      this.changed();
+    })();
+    return this.closing;
+  }
+
+  private onSocketClosed(code: number, reason: string): void {
+    if (this.closing) return;
+    if (this.phase === "joined" || this.phase === "waiting" || this.phase === "connecting") {
+      this.error = reason ? `Disconnected: ${reason}` : `Disconnected from the meeting (${code}).`;
+      void this.close("failed");
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.error = (error as Error).message ?? String(error);
+    void this.close("failed");
+  }
+
+  /** A request the current protocol may not have yet: refused locally with a clear message if unknown. */
+  private optional(type: string, data: Record<string, unknown>): Promise<unknown> {
+    if (!isRequestType(type)) {
+      return Promise.reject(new SignalingError("unavailable", `${type} is not supported by this server yet`));
+    }
+    return this.client.request(type as RequestType, data as never);
+  }
+
+  private onOptional(type: string, handler: (data: unknown) => void): void {
+    if (isNotificationType(type)) this.client.on(type, handler as never);
+  }
+}
+
+function isLobbyRefusal(error: unknown): boolean {
+  return (
+    error instanceof SignalingError && /lobby|waiting/i.test(error.message) && error.code !== "not_found"
+  );
+}

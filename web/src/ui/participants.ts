@@ -1,0 +1,131 @@
+import { describeError } from "../api.js";
+import type { MeetingSession } from "../session.js";
+import { h, notice } from "./dom.js";
+
+/** Everyone in the meeting with their state; hosts also get controls, the lock and the lobby queue. */
+export function participantsPanel(session: MeetingSession): { el: HTMLElement; render(): void } {
+  const error = notice("participants-error");
+  const list = h("ul", { class: "people", "data-testid": "participants-list" });
+  const lobbyList = h("ul", { class: "lobby", "data-testid": "lobby-list" });
+  const lobbySection = h(
+    "div",
+    { class: "lobby-section", hidden: true },
+    h("h4", {}, "Waiting in the lobby"),
+    lobbyList,
+  );
+  const lockBtn = h("button", { class: "secondary", "data-testid": "lock-meeting", hidden: true });
+  const count = h("span", { class: "count", "data-testid": "participant-count" });
+
+  const act = (work: () => Promise<unknown>) => () => {
+    error.hide();
+    work().catch((err) => error.show(describeError(err)));
+  };
+  lockBtn.addEventListener(
+    "click",
+    act(() => session.lockMeeting(!session.locked)),
+  );
+
+  return {
+    el: h(
+      "section",
+      { class: "panel participants", "data-testid": "participants-panel" },
+      h("h3", {}, "Participants ", count),
+      lockBtn,
+      error.el,
+      lobbySection,
+      list,
+    ),
+    render() {
+      const host = session.isHost;
+      const rows = [
+        h(
+          "li",
+          { "data-testid": `participant-${session.participantId}`, "data-hand": String(session.hand) },
+          h("span", { class: "name" }, `${session.name || "You"} (you)`),
+          h("span", { class: "state" }, session.muted ? "🔇" : "🎤", session.hand ? " ✋" : ""),
+        ),
+      ];
+      for (const peer of session.peers.values()) {
+        rows.push(
+          h(
+            "li",
+            {
+              "data-testid": `participant-${peer.id}`,
+              "data-hand": String(peer.hand),
+              "data-muted": String(peer.muted),
+            },
+            h("span", { class: "name" }, peer.name, peer.role === "host" ? " (host)" : ""),
+            h("span", { class: "state" }, peer.muted ? "🔇" : "🎤", peer.hand ? " ✋" : ""),
+            host
+              ? h(
+                  "span",
+                  { class: "host-actions" },
+                  peer.hand
+                    ? h(
+                        "button",
+                        {
+                          "data-testid": `lower-hand-${peer.id}`,
+                          onclick: act(() => session.lowerHand(peer.id)),
+                        },
+                        "Lower hand",
+                      )
+                    : null,
+                  peer.muted
+                    ? null
+                    : h(
+                        "button",
+                        {
+                          "data-testid": `mute-${peer.id}`,
+                          onclick: act(() => session.muteParticipant(peer.id)),
+                        },
+                        "Mute",
+                      ),
+                  h(
+                    "button",
+                    {
+                      class: "danger",
+                      "data-testid": `remove-${peer.id}`,
+                      onclick: act(() => session.removeParticipant(peer.id)),
+                    },
+                    "Remove",
+                  ),
+                )
+              : null,
+          ),
+        );
+      }
+      list.replaceChildren(...rows);
+      count.textContent = String(rows.length);
+      lockBtn.hidden = !host;
+      lockBtn.textContent = session.locked ? "Unlock meeting" : "Lock meeting";
+      lockBtn.setAttribute("aria-pressed", String(session.locked));
+      lobbySection.hidden = !host || session.lobby.length === 0;
+      lobbyList.replaceChildren(
+        ...session.lobby.map((entry) =>
+          h(
+            "li",
+            { "data-testid": `lobby-entry-${entry.participantId}` },
+            h("span", { class: "name" }, entry.name),
+            h(
+              "button",
+              {
+                "data-testid": `admit-${entry.participantId}`,
+                onclick: act(() => session.admit(entry.participantId)),
+              },
+              "Admit",
+            ),
+            h(
+              "button",
+              {
+                class: "danger",
+                "data-testid": `deny-${entry.participantId}`,
+                onclick: act(() => session.deny(entry.participantId)),
+              },
+              "Deny",
+            ),
+          ),
+        ),
+      );
+    },
+  };
+}
