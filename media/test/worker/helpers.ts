@@ -18,9 +18,12 @@ export const MEDIA_CODECS: RouterRtpCodecCapability[] = [
   },
 ];
 
-/** Polls `check` until it returns a truthy value or the deadline passes (then throws). */
+/**
+ * Polls `check` until it returns a truthy value or the deadline passes (then
+ * throws). `what` may be a function so the message can include late details.
+ */
 export async function waitFor<T>(
-  what: string,
+  what: string | (() => string),
   check: () => T | Promise<T>,
   { timeoutMs = 15_000, intervalMs = 100 } = {},
 ): Promise<NonNullable<T>> {
@@ -31,7 +34,8 @@ export async function waitFor<T>(
     if (last) return last as NonNullable<T>;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out waiting for ${what} (last value: ${JSON.stringify(last)})`);
+  const label = typeof what === "function" ? what() : what;
+  throw new Error(`timed out waiting for ${label} (last value: ${JSON.stringify(last)})`);
 }
 
 export interface RtpCounter {
