@@ -19,27 +19,22 @@ export interface ComposeOptions {
   database?: Database;
 }
 
-type RedisParts = { bus: Bus; registry: HostRegistry; close(): Promise<void> };
+type RedisParts = { bus: Bus; registry: HostRegistry };
+type Factory<T> = (env: Record<string, string | undefined>) => T | Promise<T>;
 
-/** The Redis bus and registry live in @nexus/platform; looked up at boot so a memory-only build needs no Redis. */
+/**
+ * The Redis bus and registry come from @nexus/platform's createBus/createHostRegistry (they pick Redis
+ * when REDIS_URL is set). Looked up at boot so control does not break while platform evolves.
+ */
 async function redisParts(url: string): Promise<RedisParts> {
   const platform = (await import("@nexus/platform")) as Record<string, unknown>;
-  const factory = platform.createRedisParts as ((url: string) => Promise<RedisParts>) | undefined;
-  if (typeof factory === "function") return factory(url);
-  const RedisBus = platform.RedisBus as (new (url: string) => Bus) | undefined;
-  const RedisHostRegistry = platform.RedisHostRegistry as (new (url: string) => HostRegistry) | undefined;
-  if (!RedisBus || !RedisHostRegistry)
-    throw new Error("REDIS_URL is set but @nexus/platform has no Redis bus");
-  const bus = new RedisBus(url);
-  const registry = new RedisHostRegistry(url);
-  return {
-    bus,
-    registry,
-    close: async () => {
-      await bus.close();
-      await (registry as { close?: () => Promise<void> }).close?.();
-    },
-  };
+  const createBus = platform.createBus as Factory<Bus> | undefined;
+  const createHostRegistry = platform.createHostRegistry as Factory<HostRegistry> | undefined;
+  if (typeof createBus !== "function" || typeof createHostRegistry !== "function") {
+    throw new Error("REDIS_URL is set but @nexus/platform offers no createBus/createHostRegistry");
+  }
+  const env = { REDIS_URL: url };
+  return { bus: await createBus(env), registry: await createHostRegistry(env) };
 }
 
 /**
@@ -68,7 +63,10 @@ export async function createControlDeps(
   if (!bus || !registry) {
     if (config.redisUrl) {
       const parts = await redisParts(config.redisUrl);
-      closers.push(() => parts.close());
+      closers.push(async () => {
+        await parts.bus.close();
+        await (parts.registry as { close?: () => Promise<void> }).close?.();
+      });
       bus ??= parts.bus;
       registry ??= parts.registry;
     } else {
