@@ -1,4 +1,6 @@
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp, createControlDeps, loadControlConfig } from "@nexus/control";
@@ -93,6 +95,13 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   };
 
   try {
+    if (
+      !/^postgres(ql)?:\/\//.test(controlConfig.databaseUrl) &&
+      !controlConfig.databaseUrl.includes("://")
+    ) {
+      // PGlite creates its own directory but not the ones above it (a fresh checkout has no data/).
+      mkdirSync(dirname(controlConfig.databaseUrl), { recursive: true });
+    }
     const database = createDb(controlConfig.databaseUrl);
     closers.push(() => database.close());
     await database.migrate();

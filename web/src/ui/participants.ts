@@ -64,6 +64,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
                     ? h(
                         "button",
                         {
+                          class: "btn-small",
                           "data-testid": `lower-hand-${peer.id}`,
                           onclick: act(() => session.lowerHand(peer.id)),
                         },
@@ -75,6 +76,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
                     : h(
                         "button",
                         {
+                          class: "btn-small",
                           "data-testid": `mute-${peer.id}`,
                           onclick: act(() => session.muteParticipant(peer.id)),
                         },
@@ -83,7 +85,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
                   h(
                     "button",
                     {
-                      class: "danger",
+                      class: "btn-small danger",
                       "data-testid": `remove-${peer.id}`,
                       onclick: act(() => session.removeParticipant(peer.id)),
                     },
@@ -109,6 +111,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
             h(
               "button",
               {
+                class: "btn-small",
                 "data-testid": `admit-${entry.participantId}`,
                 onclick: act(() => session.admit(entry.participantId)),
               },
@@ -117,7 +120,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
             h(
               "button",
               {
-                class: "danger",
+                class: "btn-small danger",
                 "data-testid": `deny-${entry.participantId}`,
                 onclick: act(() => session.deny(entry.participantId)),
               },
