@@ -471,7 +471,8 @@ function installHint(missing, codename) {
   if (missing.includes("meson")) {
     lines.push(
       codename === "bookworm"
-        ? "  apt-get install -y -t bookworm-backports meson   # meson >= 1.1; add a bookworm-backports apt source first"
+        ? "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list\n" +
+            "  apt-get update && apt-get install -y -t bookworm-backports meson   # meson >= 1.1"
         : "  meson >= 1.1 (e.g. apt-get install meson on Debian 13 / Ubuntu 24.04, or pipx install meson)",
     );
   }
@@ -529,17 +530,32 @@ export async function buildFromSource({ entry, msDir, env = process.env, log = d
   log("stage 1/4: checking build dependencies");
   await ensureBuildDeps({ log });
 
-  log("stage 2/4: preparing sources (copy, shims, patches)");
   const workRoot = join(cacheRoot(env), "build", entry.key);
+  const marker = join(workRoot, "prepared.json");
+  const resumed = existsSync(marker);
+  try {
+    return await compileIn(workRoot, { msDir, env, log });
+  } catch (err) {
+    if (!resumed) throw err;
+    // Leftovers of an interrupted run can be inconsistent in ways ninja does
+    // not notice; one clean attempt settles whether the failure is real.
+    log(`build in the reused directory failed (${err.message.split("\n")[0]}); retrying from a clean copy`);
+    rmSync(workRoot, { recursive: true, force: true });
+    return compileIn(workRoot, { msDir, env, log });
+  }
+}
+
+async function compileIn(workRoot, { msDir, env, log }) {
+  log("stage 2/4: preparing sources (copy, shims, patches)");
   const src = join(workRoot, "worker");
   const marker = join(workRoot, "prepared.json");
   if (!existsSync(marker)) {
     rmSync(workRoot, { recursive: true, force: true });
     mkdirSync(workRoot, { recursive: true });
     prepareSources({ from: join(msDir, "worker"), to: src, log });
-    writeFileSync(marker, JSON.stringify({ key: entry.key, preparedAt: new Date().toISOString() }));
+    writeFileSync(marker, JSON.stringify({ preparedAt: new Date().toISOString() }));
   } else {
-    log(`reusing prepared sources in ${src}`);
+    log(`resuming in ${src}`);
   }
 
   const buildDir = join(src, "build");
@@ -550,13 +566,13 @@ export async function buildFromSource({ entry, msDir, env = process.env, log = d
     await runChecked(
       "meson",
       ["setup", "build", "--wrap-mode=nodownload", "--buildtype=release", "-Db_ndebug=true"],
-      { cwd: src, env: { ...process.env, NINJA_STATUS: "" }, log, logFile },
+      { cwd: src, env: process.env, log, logFile },
     );
   } else {
     log("stage 3/4: already configured");
   }
 
-  log("stage 4/4: compiling mediasoup-worker with ninja (a few minutes on 2 cores)");
+  log("stage 4/4: compiling mediasoup-worker with ninja (several minutes on 2 cores)");
   const ninjaArgs = ["-C", "build", BIN_NAME];
   if (env.NEXUS_BUILD_JOBS) ninjaArgs.unshift("-j", String(Number(env.NEXUS_BUILD_JOBS)));
   const started = Date.now();
