@@ -16,6 +16,8 @@ export interface BundleOptions {
    */
   external: "third-party" | "none";
   minify?: boolean;
+  /** Packages left out even of a self-contained bundle. */
+  alsoExternal?: string[];
 }
 
 /** Both servers of a comparison go through this one function, so neither gets a different compiler. */
@@ -44,7 +46,7 @@ export async function bundle(entry: string, outName: string, options: BundleOpti
     sourcemap: false,
     logLevel: "warning",
     // pg probes for its optional native binding inside a try; there is none to bundle.
-    external: ["pg-native"],
+    external: ["pg-native", ...(options.alsoExternal ?? [])],
     // CommonJS packages inlined into an ES module still call require() for node builtins.
     banner: {
       js: "import { createRequire as __nexusCreateRequire } from 'node:module'; const require = __nexusCreateRequire(import.meta.url);",
