@@ -122,11 +122,11 @@ async function main() {
       "esbuild bundle as in control/README, node": ["node", PROBE, bundled],
       "esbuild bundle incl. PGlite, node": ["node", PROBE, selfContained],
     };
-    const samples: Record<string, Sample[]> = {};
+    const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     // Alternate the variants so a burst of load elsewhere on the machine hits both alike.
     for (let i = 0; i < SAMPLES; i++) {
       for (const [name, argv] of Object.entries(variants)) {
-        (samples[name] ??= []).push(await sample(argv, env, meetingId));
+        samples[name]!.push(await sample(argv, env, meetingId));
       }
     }
     console.log(
