@@ -7,12 +7,21 @@ export class MemoryBus implements Bus {
   private readonly handlers = new Map<string, Set<(message: unknown) => void>>();
   private closed = false;
 
+  constructor(private readonly onHandlerError?: (channel: string, err: unknown) => void) {}
+
   async publish(channel: string, message: unknown): Promise<void> {
     if (this.closed) throw new Error("bus closed");
     // Round-trip through JSON so in-process delivery behaves like Redis (no shared mutable objects).
     const wire = JSON.stringify(message);
     for (const handler of this.handlers.get(channel) ?? []) {
-      queueMicrotask(() => handler(JSON.parse(wire)));
+      queueMicrotask(() => {
+        // A throwing handler must not become an uncaught exception, nor keep others from their copy.
+        try {
+          handler(JSON.parse(wire));
+        } catch (err) {
+          this.onHandlerError?.(channel, err);
+        }
+      });
     }
   }
 
@@ -57,7 +66,11 @@ export class MemoryHostRegistry implements HostRegistry {
   }
   async claimMeeting(meetingId: string, hostId: string, ttlMs: number): Promise<string> {
     const current = this.owners.get(meetingId);
-    if (current && current.expiresAt > this.now()) return current.hostId;
+    if (current && current.expiresAt > this.now()) {
+      // The owner claiming again keeps its claim alive, as the Redis registry does.
+      if (current.hostId === hostId) current.expiresAt = this.now() + ttlMs;
+      return current.hostId;
+    }
     this.owners.set(meetingId, { hostId, expiresAt: this.now() + ttlMs });
     return hostId;
   }
@@ -68,4 +81,7 @@ export class MemoryHostRegistry implements HostRegistry {
   async releaseMeeting(meetingId: string, hostId: string): Promise<void> {
     if (this.owners.get(meetingId)?.hostId === hostId) this.owners.delete(meetingId);
   }
+  async ping(): Promise<void> {}
+  /** Nothing to release; present so callers close any registry the same way. */
+  async close(): Promise<void> {}
 }
