@@ -227,6 +227,8 @@ export function installIntoCache(entry, srcBin, meta = {}) {
   mkdirSync(entry.root, { recursive: true });
   const staging = mkdtempSync(join(entry.root, `.staging-${entry.key}-`));
   try {
+    // mkdtemp makes it 0700; the entry should be as readable as the cache root.
+    chmodSync(staging, 0o755);
     const bin = join(staging, BIN_NAME);
     copyFileSync(srcBin, bin);
     chmodSync(bin, 0o755);
