@@ -1,8 +1,8 @@
 import type { JoinAnswer } from "@nexus/shared/rest/join";
 import { SignalingClient, SignalingError, type WebSocketLike } from "@nexus/shared/signaling/client";
-import { isNotificationType } from "@nexus/shared/signaling/notifications";
-import type { MediaSource, PeerInfo, ProducerInfo } from "@nexus/shared/signaling/peer";
-import { type AckData, isRequestType, type RequestType } from "@nexus/shared/signaling/requests";
+import type { ChatMessageWire } from "@nexus/shared/signaling/meeting";
+import type { MediaSource, ParticipantState, PeerInfo, ProducerInfo } from "@nexus/shared/signaling/peer";
+import type { JoinedAck } from "@nexus/shared/signaling/requests";
 import { Device, type types as mc } from "mediasoup-client";
 
 /*
@@ -28,13 +28,17 @@ export interface RemotePeer {
   videoOn: boolean;
   sharing: boolean;
   hand: boolean;
+  handRaisedAt: string | null;
+  micLocked: boolean;
   /** By producer id. */
   tracks: Map<string, RemoteTrack>;
 }
 
 export interface ChatMessage {
   id: string;
+  seq: number;
   participantId: string | null;
+  direct: boolean;
   name: string;
   content: string;
   at: string;
@@ -43,6 +47,7 @@ export interface ChatMessage {
 export interface LobbyEntry {
   participantId: string;
   name: string;
+  requestedAt: string;
 }
 
 export interface SessionOptions {
@@ -77,20 +82,15 @@ export function signalingUrl(join: JoinAnswer, pageHost?: string): string {
   return url.toString();
 }
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-
-/** Chat messages as the server sends them; tolerant of either naming of the sender and the text. */
-export function toChatMessage(raw: unknown): ChatMessage {
-  const m = (raw ?? {}) as Record<string, unknown>;
-  const inner = (m.message && typeof m.message === "object" ? m.message : m) as Record<string, unknown>;
-  return {
-    id: str(inner.id) ?? str(inner.message_id) ?? `${Date.now()}-${Math.random()}`,
-    participantId: str(inner.participant_id) ?? null,
-    name: str(inner.display_name) ?? str(inner.sender_name) ?? str(inner.name) ?? "Someone",
-    content: str(inner.content) ?? str(inner.message) ?? str(inner.text) ?? "",
-    at: str(inner.created_at) ?? str(inner.sent_at) ?? new Date().toISOString(),
-  };
-}
+export const toChatMessage = (m: ChatMessageWire): ChatMessage => ({
+  id: m.id,
+  seq: m.seq,
+  participantId: m.sender.participant_id,
+  name: m.sender.name,
+  content: m.text,
+  at: m.created_at,
+  direct: m.to !== null,
+});
 
 export class MeetingSession {
   phase: Phase = "connecting";
@@ -109,7 +109,11 @@ export class MeetingSession {
   readonly peers = new Map<string, RemotePeer>();
   readonly messages: ChatMessage[] = [];
   readonly lobby: LobbyEntry[] = [];
-  settings: AckData<"join-meeting">["settings"] | null = null;
+  micLocked = false;
+  lobbyEnabled = false;
+  /** The last thing a host did to this participant, to tell them ("Alice muted you"). */
+  moderation: string | null = null;
+  settings: JoinedAck["settings"] | null = null;
   /** The local camera and screen tracks, for self-view tiles. */
   localVideo: MediaStreamTrack | null;
   localScreen: MediaStreamTrack | null = null;
@@ -168,57 +172,88 @@ export class MeetingSession {
   }
 
   private async joinRoom(): Promise<void> {
-    let ack: AckData<"join-meeting">;
-    try {
-      ack = await this.client.request("join-meeting", {});
-    } catch (error) {
-      // A meeting with a lobby answers the first join with "wait"; lobby-admitted lets us try again.
-      if (isLobbyRefusal(error)) {
-        this.phase = "waiting";
-        this.changed();
-        return;
-      }
-      throw error;
-    }
-    const extra = ack as unknown as Record<string, unknown>;
-    if (extra.waiting === true || extra.in_lobby === true || extra.status === "lobby") {
+    const ack = await this.client.request("join-meeting", {});
+    this.name = ack.display_name;
+    this.role = ack.role;
+    if (ack.lobby) {
+      // The host decides; lobby-admitted tells us to send join-meeting again.
       this.phase = "waiting";
       this.changed();
       return;
     }
-    this.name = ack.display_name;
     this.role = ack.role;
     this.settings = ack.settings;
     for (const peer of ack.peers) this.addPeer(peer);
-    this.device = new Device();
-    await this.device.load({ routerRtpCapabilities: ack.router_rtp_capabilities as mc.RtpCapabilities });
-    this.sendTransport = await this.makeTransport("send");
-    this.recvTransport = await this.makeTransport("recv");
+    await this.setupMedia(ack.router_rtp_capabilities as mc.RtpCapabilities);
     this.phase = "joined";
     this.changed();
 
     const startMuted = this.options.startMuted || ack.settings.mute_on_join;
     const startVideoOff = this.options.startVideoOff || ack.settings.video_off_on_join;
-    await Promise.all([
-      this.localAudio ? this.produce("mic", this.localAudio, startMuted) : null,
-      this.localVideo ? this.produce("camera", this.localVideo, startVideoOff) : null,
-    ]);
+    await this.produceLocal(startMuted, startVideoOff);
     if (startMuted || !this.localAudio) await this.setMuted(true).catch(() => {});
     if (startVideoOff || !this.localVideo) await this.setVideoOn(false).catch(() => {});
     await Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
     this.loadChatHistory();
   }
 
+  private async setupMedia(capabilities: mc.RtpCapabilities): Promise<void> {
+    this.device = new Device();
+    await this.device.load({ routerRtpCapabilities: capabilities });
+    this.sendTransport = await this.makeTransport("send");
+    this.recvTransport = await this.makeTransport("recv");
+  }
+
+  /** Sends camera and microphone; a failure is shown, not fatal: the person still sees and hears the others. */
+  private async produceLocal(muted: boolean, videoOff: boolean): Promise<void> {
+    const results = await Promise.allSettled([
+      this.localAudio ? this.produce("mic", this.localAudio, muted) : null,
+      this.localVideo ? this.produce("camera", this.localVideo, videoOff) : null,
+    ]);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) {
+      this.error = `Could not send your camera or microphone: ${(failed.reason as Error).message}`;
+      this.changed();
+    }
+  }
+
+  /**
+   * The room moved to another media worker: everything on the old router is gone. Rebuild transports,
+   * send again; the others' producers come back as new-producer notifications when they do the same.
+   */
+  private async resetMedia(capabilities: mc.RtpCapabilities): Promise<void> {
+    for (const producer of this.producers.values()) producer.close();
+    this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.consuming.clear();
+    for (const peer of this.peers.values()) peer.tracks.clear();
+    this.changed();
+    await this.setupMedia(capabilities);
+    await this.produceLocal(this.muted, !this.videoOn);
+    if (this.localScreen && this.sharing) {
+      await this.client.request("start-screen-share", {}).catch(() => {});
+      await this.produce("screen", this.localScreen).catch(() => {});
+    }
+    this.changed();
+  }
+
   private loadChatHistory(): void {
-    this.optional("get-messages", {})
-      .then((answer) => {
-        const list = (answer as { messages?: unknown[] } | null)?.messages ?? [];
-        const known = new Set(this.messages.map((m) => m.id));
-        const older = list.map(toChatMessage).filter((m) => !known.has(m.id));
-        this.messages.unshift(...older);
-        this.changed();
+    this.client
+      .request("get-messages", { limit: 100 })
+      .then(({ messages }) => {
+        for (const m of messages) this.addMessage(toChatMessage(m));
       })
       .catch(() => {});
+  }
+
+  /** History and live messages may cross; seq is the order everyone sees, id removes duplicates. */
+  private addMessage(message: ChatMessage): void {
+    if (this.messages.some((m) => m.id === message.id)) return;
+    let at = this.messages.length;
+    while (at > 0 && this.messages[at - 1]!.seq > message.seq) at--;
+    this.messages.splice(at, 0, message);
+    this.changed();
   }
 
   private listen(): void {
@@ -235,26 +270,7 @@ export class MeetingSession {
       if (this.activeSpeaker === participant_id) this.activeSpeaker = null;
       this.changed();
     });
-    c.on("participant-updated", (state) => {
-      if (state.participant_id === this.participantId) {
-        // A host may have muted us: follow the server's word and stop sending.
-        if (state.is_muted !== this.muted) {
-          this.muted = state.is_muted;
-          this.pauseLocal("mic", state.is_muted);
-        }
-        this.changed();
-        return;
-      }
-      const peer = this.peers.get(state.participant_id);
-      if (!peer) return;
-      peer.muted = state.is_muted;
-      peer.videoOn = state.is_video_on;
-      peer.sharing = state.is_screen_sharing;
-      const hand =
-        (state as Record<string, unknown>).hand_raised ?? (state as Record<string, unknown>).is_hand_raised;
-      if (typeof hand === "boolean") peer.hand = hand;
-      this.changed();
-    });
+    c.on("participant-updated", (state) => this.applyState(state));
     c.on("new-producer", (p) => void this.consume(p));
     c.on("producer-closed", ({ participant_id, producer_id }) => {
       this.dropTrack(participant_id, producer_id);
@@ -280,73 +296,84 @@ export class MeetingSession {
       this.error = reason === "removed" ? "You were removed from the meeting." : "The meeting has ended.";
       void this.close(reason === "removed" ? "removed" : "ended");
     });
-    c.on("media-reset", () => {
-      this.error = "The media server restarted; rejoin the meeting.";
-      this.changed();
+    c.on("media-reset", ({ router_rtp_capabilities }) => {
+      if (this.phase !== "joined") return;
+      this.resetMedia(router_rtp_capabilities as mc.RtpCapabilities).catch((error) => this.fail(error));
     });
 
-    // Messages other engineers add to the protocol: listened to by name once the schema knows them.
-    this.onOptional("new-message", (data) => {
-      const message = toChatMessage(data);
-      if (this.messages.some((m) => m.id === message.id)) return;
-      this.messages.push(message);
+    c.on("new-message", (m) => this.addMessage(toChatMessage(m)));
+    c.on("lobby-request", (r) => {
+      if (this.lobby.some((e) => e.participantId === r.participant_id)) return;
+      this.lobby.push({ participantId: r.participant_id, name: r.name, requestedAt: r.requested_at });
       this.changed();
     });
-    this.onOptional("hand-raised", (data) => this.setHand(data, true));
-    this.onOptional("hand-lowered", (data) => this.setHand(data, false));
-    this.onOptional("lobby-request", (data) => {
-      const d = data as Record<string, unknown>;
-      const participantId = str(d.participant_id);
-      if (!participantId || this.lobby.some((e) => e.participantId === participantId)) return;
-      this.lobby.push({ participantId, name: str(d.display_name) ?? str(d.name) ?? "Guest" });
+    c.on("lobby-left", ({ participant_id }) => this.removeFromLobby(participant_id));
+    c.on("lobby-admitted", () => {
+      if (this.phase !== "waiting") return;
+      this.phase = "connecting";
       this.changed();
+      this.joinRoom().catch((error) => this.fail(error));
     });
-    const leftLobby = (data: unknown) => {
-      const participantId = str((data as Record<string, unknown>).participant_id);
-      const at = this.lobby.findIndex((e) => e.participantId === participantId);
-      if (at >= 0) this.lobby.splice(at, 1);
-      this.changed();
-    };
-    this.onOptional("lobby-left", leftLobby);
-    this.onOptional("lobby-admitted", (data) => {
-      const participantId = str((data as Record<string, unknown>).participant_id);
-      if (this.phase === "waiting" && (!participantId || participantId === this.participantId)) {
-        this.phase = "connecting";
-        this.changed();
-        this.joinRoom().catch((error) => this.fail(error));
-      } else leftLobby(data);
+    c.on("lobby-denied", () => {
+      this.error = "The host did not let you in.";
+      void this.close("denied");
     });
-    this.onOptional("lobby-denied", (data) => {
-      const participantId = str((data as Record<string, unknown>).participant_id);
-      if (this.phase === "waiting" && (!participantId || participantId === this.participantId)) {
-        this.error = "The host did not let you in.";
-        void this.close("denied");
-      } else leftLobby(data);
+    c.on("removed", ({ by }) => {
+      this.error = `You were removed from the meeting by ${by}.`;
+      void this.close("removed");
     });
-    this.onOptional("meeting-locked", (data) => {
-      const locked = (data as Record<string, unknown>).locked;
-      this.locked = typeof locked === "boolean" ? locked : true;
-      this.changed();
-    });
-    this.onOptional("participant-removed", (data) => {
-      if (str((data as Record<string, unknown>).participant_id) === this.participantId) {
-        this.error = "You were removed from the meeting.";
-        void this.close("removed");
+    c.on("moderated", ({ action, by, locked }) => {
+      const what = {
+        mute: locked ? "muted you (you cannot unmute until they allow it)" : "muted you",
+        "stop-video": "turned your camera off",
+        "lower-hand": "lowered your hand",
+        promote: "made you a co-host",
+      }[action];
+      this.moderation = `${by} ${what}.`;
+      if (action === "stop-video" && this.videoOn) {
+        this.videoOn = false;
+        this.pauseLocal("camera", true);
       }
+      this.changed();
+    });
+    c.on("meeting-updated", ({ locked, lobby_enabled }) => {
+      if (locked !== undefined) this.locked = locked;
+      if (lobby_enabled !== undefined) this.lobbyEnabled = lobby_enabled;
+      this.changed();
     });
   }
 
-  private setHand(data: unknown, raised: boolean): void {
-    const id = str((data as Record<string, unknown>).participant_id);
-    if (id === this.participantId) this.hand = raised;
-    const peer = id ? this.peers.get(id) : undefined;
-    if (peer) peer.hand = raised;
+  /** Our own state as the server sees it wins (a host may have muted us); others' state is shown. */
+  private applyState(state: ParticipantState): void {
+    if (state.participant_id === this.participantId) {
+      if (state.is_muted !== this.muted) {
+        this.muted = state.is_muted;
+        this.pauseLocal("mic", state.is_muted);
+      }
+      if (state.is_video_on !== this.videoOn && !state.is_video_on) {
+        this.videoOn = false;
+        this.pauseLocal("camera", true);
+      }
+      this.hand = state.hand_raised_at !== null;
+      this.micLocked = state.mic_locked;
+      this.role = state.role;
+      this.changed();
+      return;
+    }
+    const peer = this.peers.get(state.participant_id);
+    if (!peer) return;
+    peer.muted = state.is_muted;
+    peer.videoOn = state.is_video_on;
+    peer.sharing = state.is_screen_sharing;
+    peer.hand = state.hand_raised_at !== null;
+    peer.handRaisedAt = state.hand_raised_at;
+    peer.micLocked = state.mic_locked;
+    peer.role = state.role;
     this.changed();
   }
 
   private addPeer(info: PeerInfo): void {
     const prior = this.peers.get(info.participant_id);
-    const extra = info as Record<string, unknown>;
     this.peers.set(info.participant_id, {
       id: info.participant_id,
       userId: info.user_id,
@@ -355,7 +382,9 @@ export class MeetingSession {
       muted: info.is_muted,
       videoOn: info.is_video_on,
       sharing: info.is_screen_sharing,
-      hand: extra.hand_raised === true || extra.is_hand_raised === true,
+      hand: info.hand_raised_at !== null,
+      handRaisedAt: info.hand_raised_at,
+      micLocked: info.mic_locked,
       tracks: prior?.tracks ?? new Map(),
     });
   }
@@ -499,12 +528,8 @@ export class MeetingSession {
   }
 
   async toggleHand(): Promise<void> {
-    const answer = (await this.optional("toggle-hand", { raised: !this.hand })) as Record<
-      string,
-      unknown
-    > | null;
-    const raised = answer?.hand_raised ?? answer?.raised;
-    this.hand = typeof raised === "boolean" ? raised : !this.hand;
+    const ack = await this.client.request("toggle-hand", { raised: !this.hand });
+    this.hand = ack.raised;
     this.changed();
   }
 
@@ -543,37 +568,30 @@ export class MeetingSession {
   async sendMessage(content: string): Promise<void> {
     const text = content.trim();
     if (!text) return;
-    const answer = await this.optional("send-message", { content: text });
-    if (answer && typeof answer === "object") {
-      const message = toChatMessage(answer);
-      if (message.content && !this.messages.some((m) => m.id === message.id)) {
-        this.messages.push(message);
-        this.changed();
-      }
-    }
+    this.addMessage(toChatMessage(await this.client.request("send-message", { text })));
   }
 
-  // Host controls: the server checks the role; the buttons only show for hosts.
-  muteParticipant(participantId: string): Promise<unknown> {
-    return this.optional("mute-participant", { participant_id: participantId });
+  // Host controls: the server checks the role; the page shows the buttons to hosts only.
+  async muteParticipant(participantId: string): Promise<void> {
+    await this.client.request("mute-participant", { participant_id: participantId });
   }
-  removeParticipant(participantId: string): Promise<unknown> {
-    return this.optional("remove-participant", { participant_id: participantId });
+  async removeParticipant(participantId: string): Promise<void> {
+    await this.client.request("remove-participant", { participant_id: participantId });
   }
-  lowerHand(participantId: string): Promise<unknown> {
-    return this.optional("lower-hand", { participant_id: participantId });
+  async lowerHand(participantId: string): Promise<void> {
+    await this.client.request("lower-hand", { participant_id: participantId });
   }
   async lockMeeting(locked: boolean): Promise<void> {
-    await this.optional("lock-meeting", { locked });
-    this.locked = locked;
+    const ack = await this.client.request("lock-meeting", { locked });
+    this.locked = ack.locked;
     this.changed();
   }
   async admit(participantId: string): Promise<void> {
-    await this.optional("lobby-admit", { participant_id: participantId });
+    await this.client.request("lobby-admit", { participant_id: participantId });
     this.removeFromLobby(participantId);
   }
   async deny(participantId: string): Promise<void> {
-    await this.optional("lobby-deny", { participant_id: participantId });
+    await this.client.request("lobby-deny", { participant_id: participantId });
     this.removeFromLobby(participantId);
   }
 
@@ -653,22 +671,4 @@ export class MeetingSession {
     this.error = (error as Error).message ?? String(error);
     void this.close("failed");
   }
-
-  /** A request the current protocol may not have yet: refused locally with a clear message if unknown. */
-  private optional(type: string, data: Record<string, unknown>): Promise<unknown> {
-    if (!isRequestType(type)) {
-      return Promise.reject(new SignalingError("unavailable", `${type} is not supported by this server yet`));
-    }
-    return this.client.request(type as RequestType, data as never);
-  }
-
-  private onOptional(type: string, handler: (data: unknown) => void): void {
-    if (isNotificationType(type)) this.client.on(type, handler as never);
-  }
-}
-
-function isLobbyRefusal(error: unknown): boolean {
-  return (
-    error instanceof SignalingError && /lobby|waiting/i.test(error.message) && error.code !== "not_found"
-  );
 }

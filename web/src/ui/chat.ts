@@ -1,3 +1,4 @@
+import { CHAT_MAX_CHARS } from "@nexus/shared/signaling/meeting";
 import { describeError } from "../api.js";
 import type { MeetingSession } from "../session.js";
 import { h, notice } from "./dom.js";
@@ -9,7 +10,7 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
   const input = h("input", {
     "data-testid": "chat-input",
     placeholder: "Message everyone",
-    maxlength: 2000,
+    maxlength: CHAT_MAX_CHARS,
     "aria-label": "Chat message",
   });
   const form = h(
@@ -32,8 +33,7 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
     input,
     h("button", { type: "submit", "data-testid": "chat-send" }, "Send"),
   );
-  let shown = 0;
-  let firstId: string | undefined;
+  let signature = "";
   return {
     el: h(
       "section",
@@ -45,30 +45,33 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
     ),
     render() {
       const messages = session.messages;
-      // History can arrive after live messages (it is prepended): rebuild then, append otherwise.
-      if (messages[0]?.id !== firstId || messages.length < shown) {
-        list.replaceChildren();
-        shown = 0;
-        firstId = messages[0]?.id;
-      }
-      for (const m of messages.slice(shown)) {
-        const mine = m.participantId === session.participantId;
-        list.append(
-          h(
-            "li",
-            { "data-testid": "chat-message", class: mine ? "mine" : "", "data-from": m.participantId ?? "" },
-            h("span", { class: "who" }, mine ? "You" : m.name),
-            h(
-              "time",
-              { datetime: m.at },
-              new Date(m.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
-            ),
-            h("p", { class: "text" }, m.content),
-          ),
+      // History arrives after the first live messages and is merged by seq: rebuild when anything moved.
+      const next = messages.map((m) => m.id).join(",");
+      if (next !== signature) {
+        signature = next;
+        list.replaceChildren(
+          ...messages.map((m) => {
+            const mine = m.participantId === session.participantId;
+            return h(
+              "li",
+              {
+                "data-testid": "chat-message",
+                class: mine ? "mine" : "",
+                "data-from": m.participantId ?? "",
+              },
+              h("span", { class: "who" }, mine ? "You" : m.name),
+              h(
+                "time",
+                { datetime: m.at },
+                new Date(m.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+              ),
+              m.direct ? h("span", { class: "badge" }, "private") : null,
+              h("p", { class: "text" }, m.content),
+            );
+          }),
         );
+        list.scrollTop = list.scrollHeight;
       }
-      if (messages.length > shown) list.scrollTop = list.scrollHeight;
-      shown = messages.length;
       if (session.settings?.allow_chat === false) {
         input.disabled = true;
         input.placeholder = "Chat is turned off in this meeting";

@@ -17,6 +17,7 @@ export function meetingScreen(
   onExit: () => void,
 ): { el: HTMLElement; dispose(): void } {
   const error = notice("meeting-error");
+  const moderation = h("p", { class: "info", "data-testid": "moderation", hidden: true });
   const grid = h("div", { class: "grid", "data-testid": "video-grid" });
   const audios = h("div", { hidden: true });
   const tiles = new Map<string, Tile>();
@@ -95,7 +96,7 @@ export function meetingScreen(
 
     const self = tile("self:camera", session.participantId, "camera", true);
     setTrack(self, session.videoOn ? session.localVideo : null);
-    self.label.textContent = `${session.name || "You"} (you)${session.muted ? " 🔇" : ""}${session.hand ? " ✋" : ""}`;
+    self.label.textContent = `${session.name || "You"} (you)${session.muted ? " · muted" : ""}${session.hand ? " · hand raised" : ""}`;
     self.el.dataset.muted = String(session.muted);
     self.el.dataset.video = String(session.videoOn);
     self.el.classList.toggle("speaking", speaking === session.participantId);
@@ -112,7 +113,7 @@ export function meetingScreen(
       const camera = tracks.find((t) => t.source === "camera");
       const t = tile(`${peer.id}:camera`, peer.id, "camera", false);
       setTrack(t, camera && peer.videoOn && !camera.paused ? camera.consumer.track : null);
-      t.label.textContent = `${peer.name}${peer.muted ? " 🔇" : ""}${peer.hand ? " ✋" : ""}`;
+      t.label.textContent = `${peer.name}${peer.muted ? " · muted" : ""}${peer.hand ? " · hand raised" : ""}`;
       t.el.dataset.muted = String(peer.muted);
       t.el.dataset.video = String(peer.videoOn);
       t.el.dataset.hand = String(peer.hand);
@@ -188,7 +189,11 @@ export function meetingScreen(
         h("button", { "data-testid": "back-to-meetings", onclick: onExit }, "Back to meetings"),
       );
     }
+    moderation.hidden = !session.moderation;
+    moderation.textContent = session.moderation ?? "";
+    if (session.error && phase === "joined") error.show(session.error);
     muteBtn.textContent = session.muted ? "Unmute" : "Mute";
+    muteBtn.disabled = session.muted && session.micLocked;
     muteBtn.setAttribute("aria-pressed", String(session.muted));
     videoBtn.textContent = session.videoOn ? "Stop video" : "Start video";
     videoBtn.setAttribute("aria-pressed", String(!session.videoOn));
@@ -213,6 +218,7 @@ export function meetingScreen(
       "div",
       { class: "stage" },
       error.el,
+      moderation,
       grid,
       h("nav", { class: "controls" }, muteBtn, videoBtn, handBtn, screenBtn, leaveBtn),
     ),

@@ -42,10 +42,15 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
           "li",
           { "data-testid": `participant-${session.participantId}`, "data-hand": String(session.hand) },
           h("span", { class: "name" }, `${session.name || "You"} (you)`),
-          h("span", { class: "state" }, session.muted ? "🔇" : "🎤", session.hand ? " ✋" : ""),
+          h("span", { class: "state" }, session.muted ? "muted" : "mic on", session.hand ? " · hand" : ""),
         ),
       ];
-      for (const peer of session.peers.values()) {
+      // Raised hands first, in the order they went up: that is the order people get to speak.
+      const peers = [...session.peers.values()].sort(
+        (a, b) =>
+          (a.handRaisedAt ?? "~").localeCompare(b.handRaisedAt ?? "~") || a.name.localeCompare(b.name),
+      );
+      for (const peer of peers) {
         rows.push(
           h(
             "li",
@@ -55,7 +60,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
               "data-muted": String(peer.muted),
             },
             h("span", { class: "name" }, peer.name, peer.role === "host" ? " (host)" : ""),
-            h("span", { class: "state" }, peer.muted ? "🔇" : "🎤", peer.hand ? " ✋" : ""),
+            h("span", { class: "state" }, peer.muted ? "muted" : "mic on", peer.hand ? " · hand" : ""),
             host
               ? h(
                   "span",
