@@ -50,6 +50,7 @@ import {
 } from "../media/worker-build/cache.mjs";
 
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 20_000;
+const DOWNLOAD_DIR_PREFIX = "nexus-worker-dl-";
 const VERIFY_TIMEOUT_MS = 30_000;
 // A concurrent setup-worker may be in the middle of a source build (minutes).
 const LOCK_WAIT_MS = 45 * 60_000;
@@ -165,13 +166,19 @@ export async function ensureWorker(opts = {}) {
     // 3. mediasoup's prebuilt binary.
     const downloaded = await download({ version: entry.version, env, log });
     if (downloaded) {
-      const res = await verify(downloaded, { msDir, env });
-      if (res.ok) {
-        installIntoCache(entry, downloaded, { source: "prebuilt-download" });
-        rmSync(dirname(downloaded), { recursive: true, force: true });
-        return use(entry.bin, "prebuilt download");
+      try {
+        const res = await verify(downloaded, { msDir, env });
+        if (res.ok) {
+          installIntoCache(entry, downloaded, { source: "prebuilt-download" });
+          return use(entry.bin, "prebuilt download");
+        }
+        log(`downloaded prebuilt does not work here (${res.reason}); building from source`);
+      } finally {
+        // Only our own download directory; an injected download owns its file.
+        if (basename(dirname(downloaded)).startsWith(DOWNLOAD_DIR_PREFIX)) {
+          rmSync(dirname(downloaded), { recursive: true, force: true });
+        }
       }
-      log(`downloaded prebuilt does not work here (${res.reason}); building from source`);
     }
 
     // 4. Source build.
@@ -387,7 +394,7 @@ export async function downloadPrebuilt({ version, env = process.env, log = defau
     log(`prebuilt archive has no ${BIN_NAME}`);
     return null;
   }
-  const dir = mkdtempSync(join(tmpdir(), "nexus-worker-dl-"));
+  const dir = mkdtempSync(join(tmpdir(), DOWNLOAD_DIR_PREFIX));
   const bin = join(dir, BIN_NAME);
   writeFileSync(bin, contents, { mode: 0o755 });
   return bin;

@@ -17,6 +17,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
@@ -247,6 +249,71 @@ describe("ensureWorker", () => {
     await expect(broken).rejects.toThrow(/does not work/);
     expect(existsSync(entry.dir)).toBe(false);
     expect(readdirSync(entry.root).filter((n) => !n.endsWith(".lock"))).toEqual([]);
+  });
+});
+
+describe("prebuilt download from a mirror", () => {
+  let server: Server;
+  let requests: string[];
+  let tgz: Buffer | null;
+
+  beforeEach(async () => {
+    requests = [];
+    tgz = null;
+    server = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      if (tgz && req.url?.endsWith(prebuiltAssetName(mediasoupVersion()))) {
+        res.writeHead(200, { "content-type": "application/gzip" }).end(tgz);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  function mirrorEnv() {
+    const { port } = server.address() as AddressInfo;
+    const e = { ...env, MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: `http://127.0.0.1:${port}/releases/` };
+    delete e.MEDIASOUP_SKIP_WORKER_PREBUILT_DOWNLOAD;
+    return e;
+  }
+
+  it("fetches <base>/<version>/<asset> from MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL and caches it", async () => {
+    const dir = join(tmp, "pkg");
+    mkdirSync(dir);
+    copyFileSync(realBin, join(dir, "mediasoup-worker"));
+    const tar = spawnSync("tar", ["-czf", "-", "-C", dir, "mediasoup-worker"], { maxBuffer: 64 << 20 });
+    expect(tar.status).toBe(0);
+    tgz = tar.stdout;
+    const calls = { n: 0 };
+    const bin = await ensureWorker({
+      env: mirrorEnv(),
+      exportEnv: false,
+      log: () => {},
+      build: stubBuild(calls),
+    });
+    expect(bin).toBe(entry.bin);
+    expect(calls.n).toBe(0);
+    expect(requests).toEqual([`/releases/${mediasoupVersion()}/${prebuiltAssetName(mediasoupVersion())}`]);
+    expect(JSON.parse(readFileSync(entry.metaFile, "utf8")).source).toBe("prebuilt-download");
+    expect(sha256File(entry.bin)).toBe(sha256File(realBin));
+  });
+
+  it("falls back to building when the mirror has no asset", async () => {
+    const calls = { n: 0 };
+    const bin = await ensureWorker({
+      env: mirrorEnv(),
+      exportEnv: false,
+      log: () => {},
+      build: stubBuild(calls),
+    });
+    expect(bin).toBe(entry.bin);
+    expect(requests).toHaveLength(1);
+    expect(calls.n).toBe(1);
   });
 });
 
