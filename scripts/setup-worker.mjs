@@ -697,7 +697,7 @@ async function runChecked(cmd, args, { cwd, env, log, logFile, onLine } = {}) {
   const started = Date.now();
   const heartbeat = log
     ? setInterval(
-        () => log(`still running ${cmd} ${args[0]} (${formatDuration(Date.now() - started)})`),
+        () => log(`still running: ${cmd} ${args.join(" ")} (${formatDuration(Date.now() - started)})`),
         30_000,
       )
     : null;

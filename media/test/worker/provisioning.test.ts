@@ -277,7 +277,10 @@ describe("prebuilt download from a mirror", () => {
 
   function mirrorEnv() {
     const { port } = server.address() as AddressInfo;
-    const e = { ...env, MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: `http://127.0.0.1:${port}/releases/` };
+    const e: NodeJS.ProcessEnv = {
+      ...env,
+      MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: `http://127.0.0.1:${port}/releases/`,
+    };
     delete e.MEDIASOUP_SKIP_WORKER_PREBUILT_DOWNLOAD;
     return e;
   }
