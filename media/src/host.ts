@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Database } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
 import { verifyJoinToken } from "@nexus/platform/join-token";
@@ -8,6 +9,11 @@ import { startHeartbeat } from "./cluster/heartbeat.js";
 import { ensureOwnership } from "./cluster/ownership.js";
 import type { MediaConfig } from "./config.js";
 import { HANDLERS } from "./handlers/index.js";
+import { leftLobby } from "./handlers/lobby.js";
+import { ChatService } from "./meeting/chat.js";
+import { LobbyBook } from "./meeting/lobby-book.js";
+import { MeetingRecords } from "./meeting/records.js";
+import type { MeetingServices } from "./meeting/services.js";
 import { createJoinCounter, createMediaMetrics } from "./metrics.js";
 import { meetingLoader, ParticipantRecorder } from "./persistence.js";
 import { RoomManager } from "./rooms.js";
@@ -36,6 +42,7 @@ export interface MediaHost {
   readonly rooms: RoomManager;
   readonly pool: WorkerPool;
   readonly recorder: ParticipantRecorder;
+  readonly services: MeetingServices;
 }
 
 /** Seen join-token ids, each kept until its token would have expired anyway. */
@@ -72,22 +79,49 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
 
   const meetings = meetingLoader(db.db);
   const recorder = new ParticipantRecorder(db.db, hostId, logger, now);
+  const records = new MeetingRecords({
+    db: db.db,
+    bus,
+    logger,
+    now,
+    isLive: (meetingId) => rooms.get(meetingId) !== undefined,
+  });
   const rooms = new RoomManager({
     pool,
     meetings,
     logger,
     reconnectGraceMs: config.reconnectGraceMs,
     hooks: {
-      peerJoined: (room, peer, first) => recorder.joined(room, peer, first),
-      peerUpdated: (room, peer) => recorder.updated(room, peer),
-      peerLeft: (room, peer) => recorder.left(room, peer),
+      peerJoined: (room, peer, first) => {
+        recorder.joined(room, peer, first);
+        records.joined(room, peer);
+      },
+      peerUpdated: (room, peer) => {
+        recorder.updated(room, peer);
+        records.updated(room, peer);
+      },
+      peerLeft: (room, peer) => {
+        recorder.left(room, peer);
+        records.left(room, peer);
+      },
       roomClosed: (room) => {
+        records.roomClosed(room);
         registry
           .releaseMeeting(room.id, hostId)
           .catch((err) => logger.warn({ err }, "release meeting failed"));
       },
     },
   });
+  const services: MeetingServices = {
+    db: db.db,
+    bus,
+    logger,
+    now,
+    recorder,
+    records,
+    lobby: new LobbyBook(),
+    chat: new ChatService({ db: db.db, logger, now, randomId: randomUUID }),
+  };
   const metrics = createMediaMetrics(rooms, pool, hostId);
   const refusals = createJoinCounter(metrics);
   const usedTokens = new UsedTokens(() => now().getTime());
@@ -130,8 +164,9 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       logger,
       handlers: HANDLERS,
       authenticate,
-      context: (session) => ({ session, rooms, logger }),
+      context: (session) => ({ session, rooms, logger, services }),
       onSessionClosed: (session) => {
+        leftLobby(services, rooms, session);
         if (session.room && session.peer) session.room.disconnected(session.peer, session.conn);
       },
       http: {
@@ -194,6 +229,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     rooms,
     pool,
     recorder,
+    services,
     async drain() {
       const done = rooms.drain();
       await heartbeat.beat();
@@ -206,8 +242,10 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
         await registry.remove(hostId).catch((err) => logger.warn({ err }, "could not leave the registry"));
         server.close();
         rooms.close();
+        records.close();
         pool.close();
         await recorder.flush();
+        await records.flush();
         logger.info("media host closed");
       })();
       return closing;

@@ -21,7 +21,6 @@ export class Peer {
   readonly id: string;
   readonly userId: string;
   readonly displayName: string;
-  readonly role: JoinClaims["role"];
   readonly claims: JoinClaims;
   /** Secret that lets a new connection take this peer over after a drop. */
   readonly resumeToken = randomBytes(24).toString("base64url");
@@ -37,9 +36,20 @@ export class Peer {
     this.id = claims.participant_id;
     this.userId = claims.user_id;
     this.displayName = claims.name;
-    this.role = claims.role;
     this.conn = conn;
-    this.state = { is_muted: initial.muted, is_video_on: initial.videoOn, is_screen_sharing: false };
+    this.state = {
+      is_muted: initial.muted,
+      is_video_on: initial.videoOn,
+      is_screen_sharing: false,
+      hand_raised_at: null,
+      role: claims.role,
+      mic_locked: false,
+    };
+  }
+
+  /** Starts as the token's role; a host may promote a member to cohost. */
+  get role(): JoinClaims["role"] {
+    return this.state.role;
   }
 
   notify<T extends NotificationType>(type: T, data: NotificationData<T>): void {

@@ -130,6 +130,8 @@ export class ParticipantRecorder {
           isMuted: state.is_muted,
           isVideoOn: state.is_video_on,
           isScreenSharing: state.is_screen_sharing,
+          handRaisedAt: state.hand_raised_at ? new Date(state.hand_raised_at) : null,
+          role: state.role,
         })
         .where(and(eq(participants.tenantId, room.meeting.tenantId), eq(participants.id, peer.id)));
     });

@@ -280,10 +280,13 @@ export class Room {
       input.source === "mic" || input.source === "screen-audio" ? "audio" : "video";
     if (input.kind !== expectedKind)
       throw new AppError("bad_request", `a ${input.source} producer carries ${expectedKind}`);
+    // A host's mic lock holds for a microphone added later too.
     const paused =
-      input.paused ??
-      ((input.source === "mic" && peer.state.is_muted) ||
-        (input.source === "camera" && !peer.state.is_video_on));
+      (input.source === "mic" && peer.state.mic_locked) ||
+      input.paused ||
+      (input.paused === undefined &&
+        ((input.source === "mic" && peer.state.is_muted) ||
+          (input.source === "camera" && !peer.state.is_video_on)));
     const producer = await transport.produce({
       kind: input.kind,
       rtpParameters: input.rtp_parameters as ms.RtpParameters,
@@ -397,6 +400,8 @@ export class Room {
   async resumeProducer(peer: Peer, producerId: string): Promise<void> {
     const { producer, source } = this.ownProducer(peer, producerId);
     if (!producer.paused) return;
+    if (source === "mic" && peer.state.mic_locked)
+      throw new AppError("forbidden", "a host has locked your microphone");
     await producer.resume();
     this.broadcast("producer-resumed", { participant_id: peer.id, producer_id: producer.id, source }, peer);
     this.syncState(peer);
@@ -417,6 +422,7 @@ export class Room {
   }
 
   async setMuted(peer: Peer, muted: boolean): Promise<void> {
+    if (!muted && peer.state.mic_locked) throw new AppError("forbidden", "a host has locked your microphone");
     peer.state.is_muted = muted;
     await this.setSourcePaused(peer, "mic", muted);
     this.announce(peer);
@@ -472,6 +478,11 @@ export class Room {
     if (camera.length > 0) peer.state.is_video_on = camera.some((p) => !p.paused);
     const screen = [...peer.producersOf("screen"), ...peer.producersOf("screen-audio")];
     if (screen.length > 0) peer.state.is_screen_sharing = true;
+    this.announce(peer);
+  }
+
+  /** State changed outside the media path (hand, role, mic lock): tell everyone and persist it. */
+  refresh(peer: Peer): void {
     this.announce(peer);
   }
 

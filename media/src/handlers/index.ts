@@ -1,5 +1,9 @@
 import type { RequestType } from "@nexus/shared/signaling/requests";
+import { chatHandlers } from "./chat.js";
 import { controlHandlers } from "./controls.js";
+import { handHandlers } from "./hands.js";
+import { hostControlHandlers } from "./host-controls.js";
+import { lobbyHandlers } from "./lobby.js";
 import { mediaHandlers } from "./media.js";
 import { sessionHandlers } from "./session.js";
 import type { HandlerGroup } from "./types.js";
@@ -9,6 +13,11 @@ export const HANDLERS: HandlerGroup<RequestType> = {
   ...sessionHandlers,
   ...mediaHandlers,
   ...controlHandlers,
+  ...chatHandlers,
+  ...handHandlers,
+  ...hostControlHandlers,
+  // Last: its join-meeting puts the lobby in front of the session group's.
+  ...lobbyHandlers,
 };
 
 export type { Handler, HandlerContext, HandlerGroup, Session } from "./types.js";

@@ -1,6 +1,6 @@
 import { SignalingClient } from "@nexus/shared/signaling/client";
 import type { MediaSource } from "@nexus/shared/signaling/peer";
-import type { AckData } from "@nexus/shared/signaling/requests";
+import type { JoinedAck } from "@nexus/shared/signaling/requests";
 import wrtc from "@roamhq/wrtc";
 import { Device, type types as mc } from "mediasoup-client";
 import WebSocket from "ws";
@@ -54,7 +54,7 @@ function videoFeed(width: number, height: number): { track: MediaStreamTrack; fe
     n = (n + 7) % 255;
     for (let i = 0; i < width * height; i += 97) data[i] = (i + n) % 255;
     source.onFrame({ width, height, data });
-  }, 66);
+  }, 100);
   return {
     track: track as unknown as MediaStreamTrack,
     feed: {
@@ -89,10 +89,16 @@ function audioFeed(): { track: MediaStreamTrack; feed: Feed } {
   };
 }
 
+/** Tests that expect to be let straight in fail loudly when a lobby holds them back. */
+export function inRoom(ack: JoinedAck | { lobby: true }): JoinedAck {
+  if (ack.lobby) throw new Error("held in the lobby");
+  return ack;
+}
+
 /** A participant made of the real pieces: a WebSocket, the typed client, mediasoup-client on wrtc. */
 export class Participant {
   device!: Device;
-  joinAck!: AckData<"join-meeting">;
+  joinAck!: JoinedAck;
   sendTransport: mc.Transport | null = null;
   recvTransport: mc.Transport | null = null;
   readonly producers = new Map<MediaSource, mc.Producer>();
@@ -118,7 +124,7 @@ export class Participant {
   }
 
   async joinMeeting(): Promise<void> {
-    this.joinAck = await this.client.request("join-meeting", {});
+    this.joinAck = inRoom(await this.client.request("join-meeting", {}));
     this.device = new Device({ handlerName: "Chrome111" });
     await this.device.load({
       routerRtpCapabilities: this.joinAck.router_rtp_capabilities as mc.RtpCapabilities,
@@ -167,7 +173,8 @@ export class Participant {
   }
 
   async produceCamera(): Promise<mc.Producer> {
-    const { track, feed } = videoFeed(640, 360);
+    // libwebrtc only sends three simulcast layers from 960x540 up.
+    const { track, feed } = videoFeed(960, 540);
     this.feeds.push(feed);
     return this.produce("camera", {
       track,
@@ -231,19 +238,19 @@ export class Participant {
     return consumer;
   }
 
-  /** Inbound RTP stats of one consumer, picked by its own mid (the recv transport also carries a probator). */
+  /**
+   * Inbound RTP stats of one consumer, matched by the SSRC the SFU assigned to it (the receive transport
+   * also carries the probator stream, and wrtc has no per-receiver getStats).
+   */
   async inbound(producerId: string): Promise<{ framesDecoded: number; packetsReceived: number }> {
     const consumer = this.consumers.get(producerId);
-    if (!consumer) return { framesDecoded: 0, packetsReceived: 0 };
-    const report = await consumer.getStats();
-    const mid = consumer.rtpParameters.mid;
+    if (!consumer || !this.recvTransport) return { framesDecoded: 0, packetsReceived: 0 };
+    const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
+    const report = await this.recvTransport.getStats();
     let framesDecoded = 0;
     let packetsReceived = 0;
     report.forEach((s: Record<string, unknown>) => {
-      if (s.type !== "inbound-rtp") return;
-      if (s.mid !== undefined && s.mid !== mid) return;
-      if (s.mid === undefined && s.trackIdentifier !== undefined && s.trackIdentifier !== consumer.track.id)
-        return;
+      if (s.type !== "inbound-rtp" || s.ssrc !== ssrc) return;
       framesDecoded += Number(s.framesDecoded ?? 0);
       packetsReceived += Number(s.packetsReceived ?? 0);
     });
@@ -258,11 +265,11 @@ export class Participant {
   }
 
   /** Takes this peer back over a new socket after a drop; restarts ICE on the transports that survived. */
-  async resume(baseUrl: string): Promise<AckData<"join-meeting">> {
+  async resume(baseUrl: string): Promise<JoinedAck> {
     const { client, ws } = await connect(`${baseUrl}/?resume=${this.joinAck.resume_token}`);
     this.client = client;
     this.ws = ws;
-    const ack = await client.request("join-meeting", {});
+    const ack = inRoom(await client.request("join-meeting", {}));
     this.joinAck = ack;
     for (const transport of [this.sendTransport, this.recvTransport]) {
       if (!transport || !ack.transport_ids.includes(transport.id)) continue;

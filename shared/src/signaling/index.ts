@@ -6,6 +6,7 @@ import { type ClientRequest, REQUEST_TYPES, REQUESTS } from "./requests.js";
 export * from "./client.js";
 export * from "./envelope.js";
 export * from "./media-types.js";
+export * from "./meeting.js";
 export * from "./notifications.js";
 export * from "./peer.js";
 export * from "./requests.js";

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { RtpCapabilitiesSchema } from "./media-types.js";
+import { MEETING_NOTIFICATIONS } from "./meeting.js";
 import { MediaSourceSchema, ParticipantStateSchema, PeerInfoSchema, ProducerInfoSchema } from "./peer.js";
 
 const ProducerEvent = v.object({
@@ -33,6 +34,7 @@ export const NOTIFICATIONS = {
    * consumer is gone. Load the new capabilities, re-create transports and producers, consume again.
    */
   "media-reset": v.object({ router_rtp_capabilities: RtpCapabilitiesSchema, reason: v.string() }),
+  ...MEETING_NOTIFICATIONS,
 } as const satisfies Record<string, v.GenericSchema>;
 
 export type NotificationType = keyof typeof NOTIFICATIONS;

@@ -21,6 +21,12 @@ export const ParticipantStateSchema = v.object({
   is_muted: v.boolean(),
   is_video_on: v.boolean(),
   is_screen_sharing: v.boolean(),
+  /** When the hand went up (ISO 8601), null when it is down: sorting by it gives the raise order. */
+  hand_raised_at: v.nullable(v.string()),
+  /** Changes when a host promotes a member to co-host. */
+  role: MeetingRoleSchema,
+  /** A host muted this participant and locked it: unmuting is refused until a host releases it. */
+  mic_locked: v.boolean(),
 });
 export type ParticipantState = v.InferOutput<typeof ParticipantStateSchema>;
 

@@ -7,6 +7,7 @@ import {
   RtpCapabilitiesSchema,
   RtpParametersSchema,
 } from "./media-types.js";
+import { MEETING_REQUESTS } from "./meeting.js";
 import { MediaSourceSchema, PeerInfoSchema } from "./peer.js";
 
 /*
@@ -31,26 +32,40 @@ export const MeetingSettingsWireSchema = v.object({
 const ProducerRef = v.object({ producer_id: Id });
 
 export const REQUESTS = {
-  /** The first message after connecting (the join token was checked at upgrade). */
+  /**
+   * The first message after connecting (the join token was checked at upgrade). With the lobby on, a
+   * participant who is not a host is answered `{ lobby: true, ... }` (no router, no peers) and waits for
+   * lobby-admitted, then sends join-meeting again.
+   */
   "join-meeting": {
     data: v.object({}),
-    ack: v.object({
-      meeting_id: v.string(),
-      participant_id: v.string(),
-      display_name: v.string(),
-      role: v.string(),
-      router_rtp_capabilities: RtpCapabilitiesSchema,
-      /** Everybody else already in the room, with their producers. */
-      peers: v.array(PeerInfoSchema),
-      settings: MeetingSettingsWireSchema,
-      /** Present it as `?resume=` to take this peer back after a dropped connection. */
-      resume_token: v.string(),
-      /** True when this connection took over a peer kept through the reconnect grace period. */
-      resumed: v.boolean(),
-      /** Transports and producers that survived (only when resumed): restart ICE on them. */
-      transport_ids: v.array(v.string()),
-      producer_ids: v.array(v.string()),
-    }),
+    ack: v.union([
+      v.object({
+        lobby: v.optional(v.literal(false)),
+        meeting_id: v.string(),
+        participant_id: v.string(),
+        display_name: v.string(),
+        role: v.string(),
+        router_rtp_capabilities: RtpCapabilitiesSchema,
+        /** Everybody else already in the room, with their producers. */
+        peers: v.array(PeerInfoSchema),
+        settings: MeetingSettingsWireSchema,
+        /** Present it as `?resume=` to take this peer back after a dropped connection. */
+        resume_token: v.string(),
+        /** True when this connection took over a peer kept through the reconnect grace period. */
+        resumed: v.boolean(),
+        /** Transports and producers that survived (only when resumed): restart ICE on them. */
+        transport_ids: v.array(v.string()),
+        producer_ids: v.array(v.string()),
+      }),
+      v.object({
+        lobby: v.literal(true),
+        meeting_id: v.string(),
+        participant_id: v.string(),
+        display_name: v.string(),
+        role: v.string(),
+      }),
+    ]),
   },
   "leave-meeting": { data: Empty, ack: Empty },
   "create-transport": {
@@ -123,6 +138,7 @@ export const REQUESTS = {
     data: v.object({ target: v.picklist(["transport", "producer", "consumer"]), id: Id }),
     ack: v.object({ stats: v.array(v.unknown()) }),
   },
+  ...MEETING_REQUESTS,
 } as const satisfies Record<string, { data: v.GenericSchema; ack: v.GenericSchema }>;
 
 export type RequestType = keyof typeof REQUESTS;
@@ -131,6 +147,10 @@ export type RequestData<T extends RequestType> = v.InferOutput<(typeof REQUESTS)
 /** What the caller may pass (optional fields may be left out). */
 export type RequestInput<T extends RequestType> = v.InferInput<(typeof REQUESTS)[T]["data"]>;
 export type AckData<T extends RequestType> = v.InferOutput<(typeof REQUESTS)[T]["ack"]>;
+
+/** The two answers to join-meeting: in the room, or waiting in the lobby (narrow with `if (ack.lobby)`). */
+export type JoinedAck = Exclude<AckData<"join-meeting">, { lobby: true }>;
+export type LobbyAck = Extract<AckData<"join-meeting">, { lobby: true }>;
 
 export const isRequestType = (type: string): type is RequestType => Object.hasOwn(REQUESTS, type);
 

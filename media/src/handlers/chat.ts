@@ -1,0 +1,13 @@
+import { defineHandlers, joined } from "./types.js";
+
+/** Chat: stored first, then announced; history pages backwards by seq. */
+export const chatHandlers = defineHandlers({
+  "send-message": (ctx, data) => {
+    const { room, peer } = joined(ctx);
+    return ctx.services.chat.send(room, peer, data);
+  },
+  "get-messages": (ctx, data) => {
+    const { room, peer } = joined(ctx);
+    return ctx.services.chat.history(room, peer, data);
+  },
+});

@@ -1,0 +1,121 @@
+import { meetings, participants } from "@nexus/drizzle";
+import { BUS_CHANNELS } from "@nexus/shared/bus";
+import { and, eq, ne } from "drizzle-orm";
+import { asModerator, targetOf } from "../meeting/roles.js";
+import type { MeetingServices } from "../meeting/services.js";
+import type { Room } from "../room.js";
+import { CLOSE_DENIED, tellAboutWaiting } from "./lobby.js";
+import { defineHandlers } from "./types.js";
+
+const ENDED_BY_HOST = "ended_by_host";
+
+async function publish(services: MeetingServices, message: Parameters<MeetingServices["bus"]["publish"]>[1]) {
+  // The database already holds the change; the bus only tells other hosts and control sooner.
+  await services.bus
+    .publish(BUS_CHANNELS.meetings, message)
+    .catch((err) => services.logger.warn({ err }, "bus publish failed"));
+}
+
+async function endMeeting(services: MeetingServices, room: Room): Promise<void> {
+  const { tenantId, id } = room.meeting;
+  const at = services.now();
+  await services.db
+    .update(meetings)
+    .set({ status: "ended", endedAt: at, updatedAt: at })
+    .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id), ne(meetings.status, "ended")));
+  await publish(services, {
+    type: "meeting-ended",
+    tenant_id: tenantId,
+    meeting_id: id,
+    reason: ENDED_BY_HOST,
+  });
+  for (const entry of services.lobby.takeAll(id)) {
+    entry.conn.notify("meeting-ended", { reason: ENDED_BY_HOST });
+    entry.conn.close(4000, "meeting ended");
+  }
+  // After this turn, so the host's own ack goes out before its connection is closed with the room.
+  setImmediate(() => room.end(ENDED_BY_HOST));
+}
+
+/** What hosts and co-hosts may do to others; members are refused with `forbidden`. */
+export const hostControlHandlers = defineHandlers({
+  "mute-participant": async (ctx, data) => {
+    const { room, peer } = asModerator(ctx);
+    const target = targetOf(room, peer, data.participant_id);
+    target.state.mic_locked = data.lock ?? false;
+    await room.setMuted(target, true);
+    room.refresh(target);
+    target.notify("moderated", { action: "mute", by: peer.id, locked: target.state.mic_locked });
+    return {};
+  },
+
+  "stop-video": async (ctx, data) => {
+    const { room, peer } = asModerator(ctx);
+    const target = targetOf(room, peer, data.participant_id);
+    await room.setVideoOn(target, false);
+    target.notify("moderated", { action: "stop-video", by: peer.id });
+    return {};
+  },
+
+  "lower-hand": (ctx, data) => {
+    const { room, peer } = asModerator(ctx);
+    const target = targetOf(room, peer, data.participant_id);
+    target.state.hand_raised_at = null;
+    room.refresh(target);
+    target.notify("moderated", { action: "lower-hand", by: peer.id });
+    return {};
+  },
+
+  promote: (ctx, data) => {
+    const { room, peer } = asModerator(ctx);
+    const target = targetOf(room, peer, data.participant_id);
+    if (target.role === "member") {
+      target.state.role = "cohost";
+      room.refresh(target);
+      target.notify("moderated", { action: "promote", by: peer.id });
+      tellAboutWaiting(ctx.services, room.id, target);
+    }
+    return { role: target.role };
+  },
+
+  "remove-participant": async (ctx, data) => {
+    const { room, peer } = asModerator(ctx);
+    const target = targetOf(room, peer, data.participant_id);
+    const { services } = ctx;
+    target.notify("removed", { by: peer.id });
+    const conn = target.conn;
+    room.leave(target, "removed");
+    conn?.close(CLOSE_DENIED, "removed by a host");
+    // The recorder writes "left" first (its queue keeps order); "removed" says why.
+    await services.recorder.flush();
+    await services.db
+      .update(participants)
+      .set({ status: "removed" })
+      .where(and(eq(participants.tenantId, room.meeting.tenantId), eq(participants.id, target.id)));
+    return {};
+  },
+
+  "end-meeting": async (ctx) => {
+    const { room } = asModerator(ctx);
+    await endMeeting(ctx.services, room);
+    return {};
+  },
+
+  "lock-meeting": async (ctx, data) => {
+    const { room } = asModerator(ctx);
+    const { services } = ctx;
+    const { tenantId, id } = room.meeting;
+    await services.db
+      .update(meetings)
+      .set({ locked: data.locked, updatedAt: services.now() })
+      .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id)));
+    room.broadcast("meeting-updated", { locked: data.locked });
+    await publish(services, {
+      type: "meeting-updated",
+      tenant_id: tenantId,
+      meeting_id: id,
+      changes: { locked: data.locked },
+    });
+    return { locked: data.locked };
+  },
+});

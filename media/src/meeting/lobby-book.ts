@@ -1,0 +1,78 @@
+import type { JoinClaims } from "@nexus/shared/tokens";
+import type { Connection } from "../peer.js";
+
+/** Someone a host has not let in yet: connected, but with no peer, no router and no media. */
+export interface LobbyEntry {
+  readonly meetingId: string;
+  readonly tenantId: string;
+  readonly participantId: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly requestedAt: Date;
+  readonly conn: Connection;
+  /** A host let them in; their next join-meeting enters the room. */
+  admitted: boolean;
+}
+
+/**
+ * Who waits for which meeting on this host. Kept apart from rooms because people can wait before the room
+ * exists (nobody has been let in yet) and a room closing must not forget them.
+ */
+export class LobbyBook {
+  private readonly byMeeting = new Map<string, Map<string, LobbyEntry>>();
+
+  add(claims: JoinClaims, conn: Connection, at: Date): LobbyEntry {
+    const entry: LobbyEntry = {
+      meetingId: claims.meeting_id,
+      tenantId: claims.tenant_id,
+      participantId: claims.participant_id,
+      userId: claims.user_id,
+      name: claims.name,
+      requestedAt: at,
+      conn,
+      admitted: false,
+    };
+    let entries = this.byMeeting.get(entry.meetingId);
+    if (!entries) {
+      entries = new Map();
+      this.byMeeting.set(entry.meetingId, entries);
+    }
+    entries.set(entry.participantId, entry);
+    return entry;
+  }
+
+  /** Still waiting for a host's answer, in arrival order. */
+  waiting(meetingId: string): LobbyEntry[] {
+    return [...(this.byMeeting.get(meetingId)?.values() ?? [])].filter((e) => !e.admitted);
+  }
+
+  get(meetingId: string, participantId: string): LobbyEntry | undefined {
+    return this.byMeeting.get(meetingId)?.get(participantId);
+  }
+
+  has(entry: LobbyEntry): boolean {
+    return this.get(entry.meetingId, entry.participantId) === entry;
+  }
+
+  /** Idempotent; true when this call removed it. */
+  remove(entry: LobbyEntry): boolean {
+    const entries = this.byMeeting.get(entry.meetingId);
+    if (entries?.get(entry.participantId) !== entry) return false;
+    entries.delete(entry.participantId);
+    if (entries.size === 0) this.byMeeting.delete(entry.meetingId);
+    return true;
+  }
+
+  /** Everyone of a meeting, admitted or not (when the meeting ends). */
+  takeAll(meetingId: string): LobbyEntry[] {
+    const entries = [...(this.byMeeting.get(meetingId)?.values() ?? [])];
+    this.byMeeting.delete(meetingId);
+    return entries;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const entries of this.byMeeting.values()) n += entries.size;
+    return n;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Db } from "@nexus/drizzle";
+import type { Bus, Logger } from "@nexus/platform";
+import type { ParticipantRecorder } from "../persistence.js";
+import type { ChatService } from "./chat.js";
+import type { LobbyBook } from "./lobby-book.js";
+import type { MeetingRecords } from "./records.js";
+
+/** What the meeting-experience handlers (chat, lobby, host controls) need beyond the room itself. */
+export interface MeetingServices {
+  db: Db;
+  bus: Bus;
+  logger: Logger;
+  now: () => Date;
+  recorder: ParticipantRecorder;
+  records: MeetingRecords;
+  lobby: LobbyBook;
+  chat: ChatService;
+}
