@@ -25,9 +25,15 @@ function run(command, args, { cwd = root, env = process.env, timeoutMs = PACKAGE
     const timer = setTimeout(() => {
       timedOut = true;
       console.error(`[test] ${command} ${args.join(" ")} still running after ${timeoutMs} ms: killing it`);
+      // SIGTERM first so vitest can stop the servers its global setup started; SIGKILL if it does not.
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid, "SIGTERM");
       } catch {}
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }, 15_000).unref();
     }, timeoutMs);
     const forward = (signal) => {
       try {

@@ -46,6 +46,24 @@ function installExitHooks(): void {
   }
 }
 
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+function startWatchdog(groupId: number, dirs: string[]): ChildProcess | null {
+  const script = [
+    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
+    `kill -KILL -${groupId} 2>/dev/null`,
+    ...dirs.map((d) => `rm -rf ${shellQuote(d)}`),
+  ].join("; ");
+  try {
+    const dog = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+    dog.on("error", () => {});
+    dog.unref();
+    return dog;
+  } catch {
+    return null;
+  }
+}
+
 export interface SpawnOptions {
   /** Directories removed when the child is reaped at exit (stop() callers remove their own). */
   dirs?: string[];
@@ -85,6 +103,9 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
   });
   const entry = child.pid !== undefined ? { pid: child.pid, dirs: options.dirs ?? [] } : null;
   if (entry) live.add(entry);
+  // Exit hooks cannot run when this process is SIGKILLed (a CI timeout, an OOM kill); a watchdog outside
+  // it then kills the server's group and deletes its files, so servers never outlive their owner.
+  const watchdog = entry ? startWatchdog(entry.pid, entry.dirs) : null;
 
   let stopping: Promise<void> | null = null;
   return {
@@ -103,6 +124,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
           killGroup(entry.pid, "SIGKILL");
           live.delete(entry);
         }
+        if (watchdog?.pid !== undefined) killGroup(watchdog.pid, "SIGKILL");
       })();
       return stopping;
     },
