@@ -218,6 +218,39 @@ describe("admission", () => {
     await guest.getByTestId("btn-leave").click();
   });
 
+  it("explains a full, a locked and an ended meeting on the pre-join screen", async () => {
+    const host = await person("gina", "Gina", "host");
+    const guest = await person("hank", "Hank");
+    const token = await host.evaluate(() => sessionStorage.getItem("nexus.token"));
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? null : JSON.stringify(body),
+      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const refusal = async (meetingId: string) => {
+      await joinMeeting(guest, server.url, meetingId);
+      const error = guest.getByTestId("join-error");
+      return waitUntil("join refused", async () => (await error.isVisible()) && error.textContent());
+    };
+
+    const full = await api("POST", "/api/meetings", { title: "Tiny", max_participants: 1 });
+    expect(full.status).toBe(201);
+    await joinMeeting(host, server.url, full.body.id);
+    await inMeeting(host);
+    expect(await refusal(full.body.id)).toBe("The meeting is full.");
+    await host.getByTestId("btn-leave").click();
+
+    const locked = await api("POST", "/api/meetings", { title: "Closed door" });
+    expect((await api("PUT", `/api/meetings/${locked.body.id}`, { locked: true })).status).toBe(200);
+    expect(await refusal(locked.body.id)).toBe("The meeting is locked by its host.");
+
+    const ended = await api("POST", "/api/meetings", { title: "Over" });
+    await api("POST", `/api/meetings/${ended.body.id}/start`);
+    expect((await api("POST", `/api/meetings/${ended.body.id}/end`)).status).toBe(200);
+    expect(await refusal(ended.body.id)).toBe("The meeting has ended.");
+  });
+
   it("keeps a third person in the lobby until the host admits them, then they see the others", async () => {
     const host = await person("erin", "Erin", "host");
     const guest = await person("frank", "Frank");
