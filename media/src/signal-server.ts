@@ -167,6 +167,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
         reply(session, idOf(text), { code: "rate_limited", message: "too many messages" });
         return;
       }
+      // Only a run of refusals disconnects; a client that slows down starts afresh.
+      data.bucket.strikes = 0;
       void handle(session, text);
     },
 

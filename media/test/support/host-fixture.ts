@@ -34,6 +34,8 @@ export interface FixtureOptions {
   bus?: Bus;
   registry?: HostRegistry;
   hostId?: string;
+  /** The host's clock (stats durations, token checks); real time when absent. */
+  now?: () => Date;
 }
 
 export async function startHostFixture(options: FixtureOptions): Promise<HostFixture> {
@@ -57,7 +59,7 @@ export async function startHostFixture(options: FixtureOptions): Promise<HostFix
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const host = await createMediaHost({ config, db, bus, registry, logger: silentLogger() });
+  const host = await createMediaHost({ config, db, bus, registry, logger: silentLogger(), now: options.now });
   const tenantId = `tenant-${randomUUID().slice(0, 8)}`;
   return {
     host,
