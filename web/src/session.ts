@@ -190,18 +190,22 @@ export class MeetingSession {
 
     const startMuted = this.options.startMuted || ack.settings.mute_on_join;
     const startVideoOff = this.options.startVideoOff || ack.settings.video_off_on_join;
+    // Seeing the others is what the person waits for: consume alongside sending, not after it.
+    const consumed = Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
     await this.produceLocal(startMuted, startVideoOff);
     if (startMuted || !this.localAudio) await this.setMuted(true).catch(() => {});
     if (startVideoOff || !this.localVideo) await this.setVideoOn(false).catch(() => {});
-    await Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
+    await consumed;
     this.loadChatHistory();
   }
 
   private async setupMedia(capabilities: mc.RtpCapabilities): Promise<void> {
     this.device = new Device();
     await this.device.load({ routerRtpCapabilities: capabilities });
-    this.sendTransport = await this.makeTransport("send");
-    this.recvTransport = await this.makeTransport("recv");
+    [this.sendTransport, this.recvTransport] = await Promise.all([
+      this.makeTransport("send"),
+      this.makeTransport("recv"),
+    ]);
   }
 
   /** Sends camera and microphone; a failure is shown, not fatal: the person still sees and hears the others. */
