@@ -42,13 +42,17 @@ const CLICK_JOIN_UNTIL_FIRST_FRAME = `(hostId) => new Promise((resolve, reject) 
     video.requestVideoFrameCallback(() => {
       clearTimeout(timer);
       observer.disconnect();
-      resolve(performance.now() - started);
+      const marks = {};
+      for (const m of performance.getEntriesByType("mark")) if (m.name.startsWith("nexus:")) marks[m.name.slice(6)] = m.startTime - started;
+      resolve({ ms: performance.now() - started, marks });
     });
   });
   observer.observe(document.body, { subtree: true, childList: true, attributes: true });
   const button = document.querySelector('[data-testid="join-button"]');
   if (!button) return reject(new Error("no join button"));
+  performance.clearMarks();
   started = performance.now();
+  performance.mark("nexus:click");
   button.click();
 })`;
 
@@ -91,8 +95,14 @@ const LOOPBACK_FIRST_FRAME = `async () => {
  * Clicks Join inside the page and resolves with the milliseconds until the host's camera tile shows its
  * first frame (requestVideoFrameCallback fires once a decoded frame is presented).
  */
-const clickJoinUntilFirstFrame = (page: Page, hostId: string): Promise<number> =>
-  page.evaluate(`(${CLICK_JOIN_UNTIL_FIRST_FRAME})(${JSON.stringify(hostId)})`) as Promise<number>;
+const clickJoinUntilFirstFrame = (
+  page: Page,
+  hostId: string,
+): Promise<{ ms: number; marks: Record<string, number> }> =>
+  page.evaluate(`(${CLICK_JOIN_UNTIL_FIRST_FRAME})(${JSON.stringify(hostId)})`) as Promise<{
+    ms: number;
+    marks: Record<string, number>;
+  }>;
 
 const loopbackFirstFrame = (page: Page): Promise<number> =>
   page.evaluate(`(${LOOPBACK_FIRST_FRAME})()`) as Promise<number>;
@@ -141,6 +151,7 @@ try {
 
   const baseline: number[] = [];
   const joins: number[] = [];
+  const milestones = new Map<string, number[]>();
   // One unmeasured round each: the first join compiles the bundle's code paths and warms the worker.
   for (let i = -1; i < JOINS; i++) {
     const loop = await loopbackFirstFrame(guest);
@@ -148,10 +159,12 @@ try {
     await guest.reload();
     await guest.getByTestId("screen-prejoin").waitFor();
     await waitUntil("devices ready", () => guest.getByTestId("join-button").isEnabled());
-    const ms = await clickJoinUntilFirstFrame(guest, hostId);
+    const { ms, marks } = await clickJoinUntilFirstFrame(guest, hostId);
     if (i >= 0) {
       baseline.push(loop);
       joins.push(ms);
+      for (const [name, at] of Object.entries(marks))
+        milestones.set(name, [...(milestones.get(name) ?? []), at]);
     }
     await guest.getByTestId("btn-leave").click();
     await guest.getByTestId("meeting-over").waitFor();
@@ -174,6 +187,12 @@ try {
   );
   console.log(
     `  baseline: direct loopback call   ${fmt(b.median)} ${fmt(b.p95)} ${fmt(b.min)} ${fmt(b.max)}`,
+  );
+  const steps = [...milestones]
+    .map(([name, at]) => [name, summary(at).median] as const)
+    .sort((x, y) => x[1] - y[1]);
+  console.log(
+    `  where the median join spends it: ${steps.map(([n, at]) => `${n} ${at.toFixed(0)}`).join(", ")}, frame ${j.median.toFixed(0)} (ms after the click)`,
   );
   console.log(
     `  target median < ${TARGET_MEDIAN_MS} ms: ${j.median < TARGET_MEDIAN_MS ? "met" : "NOT met"}; ` +

@@ -92,6 +92,13 @@ export const toChatMessage = (m: ChatMessageWire): ChatMessage => ({
   direct: m.to !== null,
 });
 
+/** Milestones of a join as performance marks ("nexus:<name>"), for the join-to-first-frame benchmark. */
+const mark = (name: string) => {
+  if (typeof performance !== "undefined" && performance.getEntriesByName(`nexus:${name}`).length === 0) {
+    performance.mark(`nexus:${name}`);
+  }
+};
+
 export class MeetingSession {
   phase: Phase = "connecting";
   /** Why the meeting view closed or what failed last (shown to the person). */
@@ -157,6 +164,7 @@ export class MeetingSession {
 
   /** Connects, joins (or waits in the lobby), sets up transports, sends local media, consumes the others. */
   async start(): Promise<void> {
+    mark("start");
     const url = signalingUrl(this.options.join, this.options.pageHost);
     const socket = this.options.openSocket?.(url) ?? (new WebSocket(url) as unknown as WebSocketLike);
     this.client = new SignalingClient(socket, { timeoutMs: 15_000 });
@@ -164,6 +172,7 @@ export class MeetingSession {
     this.listen();
     try {
       await this.client.opened();
+      mark("socket-open");
       await this.joinRoom();
     } catch (error) {
       if (this.phase === "connecting" || this.phase === "joined") this.fail(error);
@@ -173,6 +182,7 @@ export class MeetingSession {
 
   private async joinRoom(): Promise<void> {
     const ack = await this.client.request("join-meeting", {});
+    mark("join-ack");
     this.name = ack.display_name;
     this.role = ack.role;
     if (ack.lobby) {
@@ -185,17 +195,18 @@ export class MeetingSession {
     this.settings = ack.settings;
     for (const peer of ack.peers) this.addPeer(peer);
     await this.setupMedia(ack.router_rtp_capabilities as mc.RtpCapabilities);
+    mark("transports");
     this.phase = "joined";
     this.changed();
 
     const startMuted = this.options.startMuted || ack.settings.mute_on_join;
     const startVideoOff = this.options.startVideoOff || ack.settings.video_off_on_join;
-    // Seeing the others is what the person waits for: consume alongside sending, not after it.
-    const consumed = Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
+    // Seeing the others is what the person waits for: their consumers go first, so that the resume of
+    // each does not queue on the host behind the slower creation of our own (simulcast) producers.
+    await Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
     await this.produceLocal(startMuted, startVideoOff);
     if (startMuted || !this.localAudio) await this.setMuted(true).catch(() => {});
     if (startVideoOff || !this.localVideo) await this.setVideoOn(false).catch(() => {});
-    await consumed;
     this.loadChatHistory();
   }
 
@@ -479,6 +490,7 @@ export class MeetingSession {
         rtpParameters: ack.rtp_parameters as mc.RtpParameters,
         appData: { source: ack.source, participantId: ack.participant_id },
       });
+      mark("consumer");
       const peer = this.peers.get(ack.participant_id);
       if (!peer) {
         consumer.close();
@@ -493,6 +505,7 @@ export class MeetingSession {
       this.changed();
       // Consumers start paused on the server so no keyframe is lost before the track is wired up.
       await this.client.request("resume-consumer", { consumer_id: consumer.id });
+      mark("resumed");
     } catch (error) {
       this.consuming.delete(info.producer_id);
       if (!(error instanceof SignalingError && error.code === "not_found"))
