@@ -49,6 +49,7 @@ describe("the media host in its cluster", () => {
     const b = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
     await a.createTransports();
     await a.produceAudio();
+    const routerId = fx.host.rooms.get(meetingId)!.routerId;
     const closedCodes = [a, b].map((p) => new Promise<number>((r) => p.ws.on("close", (code) => r(code))));
     await fx.bus.publish(BUS_CHANNELS.meetings, {
       type: "meeting-ended",
@@ -63,7 +64,7 @@ describe("the media host in its cluster", () => {
     expect(fx.host.rooms.get(meetingId)).toBeUndefined();
     expect(await fx.registry.meetingOwner(meetingId)).toBeNull();
     const dump = await fx.host.pool.workers[0]!.dump();
-    expect(dump.routerIds).toEqual([]);
+    expect(dump.routerIds).not.toContain(routerId);
     a.close();
     b.close();
   });

@@ -91,7 +91,8 @@ describe("a client that misbehaves", () => {
     const s = await rawSession();
     await s.client.request("join-meeting", {});
     s.ws.send(JSON.stringify({ id: 9, type: "get-stats", data: { target: "x", id: "y".repeat(10_000) } }));
-    expect(await s.closed).toBe(1009);
+    // uWS drops the socket at once (the client sees 1006, or 1009 when a close frame makes it out).
+    expect([1006, 1009]).toContain(await s.closed);
     const health = await bystander.client.request("toggle-mute", { muted: false });
     expect(health.muted).toBe(false);
   });
