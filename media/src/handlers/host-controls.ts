@@ -23,18 +23,21 @@ async function endMeeting(services: MeetingServices, room: Room): Promise<void> 
     .update(meetings)
     .set({ status: "ended", endedAt: at, updatedAt: at })
     .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id), ne(meetings.status, "ended")));
-  await publish(services, {
-    type: "meeting-ended",
-    tenant_id: tenantId,
-    meeting_id: id,
-    reason: ENDED_BY_HOST,
-  });
   for (const entry of services.lobby.takeAll(id)) {
     entry.conn.notify("meeting-ended", { reason: ENDED_BY_HOST });
     entry.conn.close(4000, "meeting ended");
   }
-  // After this turn, so the host's own ack goes out before its connection is closed with the room.
-  setImmediate(() => room.end(ENDED_BY_HOST));
+  // After this turn, so the host's own ack goes out before its connection closes with the room (an
+  // in-process bus would hand the ended message to this host's own subscriber straight away).
+  setImmediate(() => {
+    room.end(ENDED_BY_HOST);
+    void publish(services, {
+      type: "meeting-ended",
+      tenant_id: tenantId,
+      meeting_id: id,
+      reason: ENDED_BY_HOST,
+    });
+  });
 }
 
 /** What hosts and co-hosts may do to others; members are refused with `forbidden`. */
