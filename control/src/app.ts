@@ -11,17 +11,20 @@ import { healthRoutes } from "./routes/health.js";
 import { historyRoutes } from "./routes/history.js";
 import { joinRoutes } from "./routes/join.js";
 import { meetingRoutes } from "./routes/meetings.js";
+import { createMeetingQueries } from "./services/queries.js";
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** The control plane as a value: no module state, so node, Lambda and tests each build their own. */
 export function createApp(deps: ControlDeps) {
   const { config, metrics } = deps;
+  const queries = createMeetingQueries(deps.db);
   const app = new Hono<AppEnv>()
     .use(requestId({ generator: () => deps.randomId() }))
     .use(async (c, next) => {
       const started = performance.now();
       c.set("deps", deps);
+      c.set("queries", queries);
       const log = deps.logger.child({ request_id: c.var.requestId });
       c.set("log", log);
       await next();

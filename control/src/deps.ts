@@ -5,6 +5,7 @@ import type { JoinClaims, UserClaims } from "@nexus/shared/tokens";
 import type { UserVerifier } from "./auth.js";
 import type { ControlConfig } from "./config.js";
 import type { ControlMetrics } from "./metrics.js";
+import type { MeetingQueries } from "./services/queries.js";
 
 export interface JoinSigner {
   sign(claims: JoinClaims, now: Date): Promise<SignedJoinToken>;
@@ -36,5 +37,7 @@ export type AppEnv = {
     /** deps.logger bound to this request's id. */
     log: Logger;
     requestId: string;
+    /** Prepared per app by createApp (see services/queries.ts). */
+    queries: MeetingQueries;
   };
 };

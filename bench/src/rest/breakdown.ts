@@ -11,6 +11,7 @@ import { createUserVerifier } from "@nexus/control/auth";
 import { loadControlConfig } from "@nexus/control/config";
 import { createMetrics } from "@nexus/control/metrics";
 import { loadMeeting } from "@nexus/control/services/meetings";
+import { createMeetingQueries } from "@nexus/control/services/queries";
 import { createDb, meetings } from "@nexus/drizzle";
 import { createLogger } from "@nexus/platform";
 import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
@@ -87,6 +88,7 @@ async function main() {
       await cpuPerCall(() => verifier.verify(token, new Date())),
     ]);
 
+    const queries = createMeetingQueries(database.db);
     const cols =
       "id, tenant_id, title, description, status, scheduled_start, scheduled_end, started_at, ended_at, max_participants, is_public, lobby_enabled, locked, password_hash, settings, created_by, media_host_id, created_at, updated_at";
     rows.push([
@@ -96,8 +98,8 @@ async function main() {
       ),
     ]);
     rows.push([
-      "select by id: drizzle loadMeeting (ours)",
-      await cpuPerCall(() => loadMeeting(database.db, TENANT, id)),
+      "select by id: control loadMeeting (ours, prepared per app)",
+      await cpuPerCall(() => loadMeeting(queries, TENANT, id)),
     ]);
     const prepared = database.db
       .select()
@@ -140,7 +142,27 @@ async function main() {
         })
         .returning();
     };
-    rows.push(["insert returning: drizzle (same values as ours)", await cpuPerCall(insertDrizzle)]);
+    rows.push(["insert returning: drizzle built per call", await cpuPerCall(insertDrizzle)]);
+    rows.push([
+      "insert returning: control queries.insert (ours, prepared per app)",
+      await cpuPerCall(() =>
+        queries.insert({
+          id: crypto.randomUUID(),
+          tenantId: TENANT,
+          title: "Bench",
+          description: null,
+          scheduledStart: null,
+          scheduledEnd: null,
+          maxParticipants: 25,
+          isPublic: false,
+          lobbyEnabled: true,
+          passwordHash: null,
+          settings: { ...DEFAULT_MEETING_SETTINGS },
+          createdBy: "u",
+          at: new Date(),
+        }),
+      ),
+    ]);
 
     const logger = createLogger({ name: "control", level: "silent", dir: null });
     rows.push([

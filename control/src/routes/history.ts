@@ -23,7 +23,7 @@ export const historyRoutes = () =>
       const { db } = c.var.deps;
       const tenant = c.var.user.tenant_id;
       const id = uuidParam(c);
-      await loadMeeting(db, tenant, id);
+      await loadMeeting(c.var.queries, tenant, id);
       const q = c.req.valid("query");
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const where: (SQL | undefined)[] = [eq(participants.tenantId, tenant), eq(participants.meetingId, id)];
@@ -48,7 +48,7 @@ export const historyRoutes = () =>
       const { db, now } = c.var.deps;
       const tenant = c.var.user.tenant_id;
       const id = uuidParam(c);
-      const meeting = await loadMeeting(db, tenant, id);
+      const meeting = await loadMeeting(c.var.queries, tenant, id);
       const [row] = await db
         .select()
         .from(meetingStats)
@@ -88,7 +88,7 @@ export const historyRoutes = () =>
       const { db } = c.var.deps;
       const user = c.var.user;
       const id = uuidParam(c);
-      await loadMeeting(db, user.tenant_id, id);
+      await loadMeeting(c.var.queries, user.tenant_id, id);
       const q = c.req.valid("query");
       const limit = q.limit ?? 50;
       // A direct message is visible to its sender and to the user behind its recipient participant.
@@ -129,7 +129,7 @@ export const historyRoutes = () =>
       const { db } = c.var.deps;
       const tenant = c.var.user.tenant_id;
       const id = uuidParam(c);
-      await loadMeeting(db, tenant, id);
+      await loadMeeting(c.var.queries, tenant, id);
       const q = c.req.valid("query");
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const where: (SQL | undefined)[] = [eq(recordings.tenantId, tenant), eq(recordings.meetingId, id)];

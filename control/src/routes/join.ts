@@ -20,7 +20,7 @@ export const joinRoutes = () =>
     const user = c.var.user;
     const id = uuidParam(c);
     const body = c.req.valid("json");
-    const meeting = await loadMeeting(db, user.tenant_id, id);
+    const meeting = await loadMeeting(c.var.queries, user.tenant_id, id);
     const role = meetingRoleFor(user, meeting);
 
     if (meeting.status === "ended") throw new AppError("invalid_state", "the meeting has ended");

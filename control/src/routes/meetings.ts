@@ -6,17 +6,11 @@ import {
   ListMeetingsQuerySchema,
   UpdateMeetingBodySchema,
 } from "@nexus/shared/rest/meetings";
-import { and, eq, gte, lte, ne, type SQL } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
-import {
-  DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  encodeCursor,
-  keysetOrder,
-  pastCursor,
-} from "../services/cursor.js";
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from "../services/cursor.js";
 import {
   assertCanCreate,
   assertCanManage,
@@ -26,6 +20,7 @@ import {
   releasePlacement,
 } from "../services/meetings.js";
 import { hashPassword } from "../services/password.js";
+import type { MeetingQueries } from "../services/queries.js";
 import { meetingView } from "../services/views.js";
 
 const toDate = (s: string | null | undefined): Date | null | undefined =>
@@ -41,35 +36,28 @@ function assertScheduleOrder(start: Date | null | undefined, end: Date | null | 
 
 /** Why a conditional state change matched nothing: gone, or in the wrong state. */
 async function transitionFailure(
-  db: AppEnv["Variables"]["deps"]["db"],
+  queries: MeetingQueries,
   tenantId: string,
   id: string,
   wanted: string,
 ): Promise<never> {
-  const current = await loadMeeting(db, tenantId, id);
+  const current = await loadMeeting(queries, tenantId, id);
   throw new AppError("invalid_state", `cannot ${wanted} a meeting that is ${current.status}`);
 }
 
 export const meetingRoutes = () =>
   new Hono<AppEnv>()
     .get("/", valid("query", ListMeetingsQuerySchema), async (c) => {
-      const { db } = c.var.deps;
       const q = c.req.valid("query");
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
-      const where: (SQL | undefined)[] = [eq(meetings.tenantId, c.var.user.tenant_id)];
-      if (q.status) where.push(eq(meetings.status, q.status));
-      if (q.from) where.push(gte(meetings.scheduledStart, new Date(q.from)));
-      if (q.to) where.push(lte(meetings.scheduledStart, new Date(q.to)));
-      if (q.cursor) {
-        const pos = decodeCursor(q.cursor);
-        where.push(pastCursor(meetings.createdAt, meetings.id, pos, "desc"));
-      }
-      const rows = await db
-        .select()
-        .from(meetings)
-        .where(and(...where))
-        .orderBy(...keysetOrder(meetings.createdAt, meetings.id, "desc"))
-        .limit(limit + 1);
+      const rows = await c.var.queries.list({
+        tenantId: c.var.user.tenant_id,
+        limit: limit + 1,
+        status: q.status,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
+      });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const next_cursor =
@@ -77,11 +65,11 @@ export const meetingRoutes = () =>
       return c.json({ data: page.map(meetingView), next_cursor }, 200);
     })
     .get("/:id", async (c) => {
-      const meeting = await loadMeeting(c.var.deps.db, c.var.user.tenant_id, uuidParam(c));
+      const meeting = await loadMeeting(c.var.queries, c.var.user.tenant_id, uuidParam(c));
       return c.json(meetingView(meeting), 200);
     })
     .post("/", valid("json", CreateMeetingBodySchema), async (c) => {
-      const { db, now, randomId } = c.var.deps;
+      const { now, randomId } = c.var.deps;
       const user = c.var.user;
       assertCanCreate(user);
       const body = c.req.valid("json");
@@ -89,35 +77,30 @@ export const meetingRoutes = () =>
       const scheduledEnd = toDate(body.scheduled_end) ?? null;
       assertScheduleOrder(scheduledStart, scheduledEnd);
       const at = now();
-      const [row] = await db
-        .insert(meetings)
-        .values({
-          id: randomId(),
-          tenantId: user.tenant_id,
-          title: body.title,
-          description: body.description ?? null,
-          status: "scheduled",
-          scheduledStart,
-          scheduledEnd,
-          maxParticipants: body.max_participants,
-          isPublic: body.is_public,
-          lobbyEnabled: body.lobby_enabled,
-          passwordHash: body.password ? await hashPassword(body.password) : null,
-          settings: { ...DEFAULT_MEETING_SETTINGS, ...body.settings },
-          createdBy: user.sub,
-          createdAt: at,
-          updatedAt: at,
-        })
-        .returning();
-      c.var.log.info({ meeting_id: row!.id }, "meeting created");
-      return c.json(meetingView(row!), 201);
+      const row = await c.var.queries.insert({
+        id: randomId(),
+        tenantId: user.tenant_id,
+        title: body.title,
+        description: body.description ?? null,
+        scheduledStart,
+        scheduledEnd,
+        maxParticipants: body.max_participants,
+        isPublic: body.is_public,
+        lobbyEnabled: body.lobby_enabled,
+        passwordHash: body.password ? await hashPassword(body.password) : null,
+        settings: { ...DEFAULT_MEETING_SETTINGS, ...body.settings },
+        createdBy: user.sub,
+        at,
+      });
+      c.var.log.info({ meeting_id: row.id }, "meeting created");
+      return c.json(meetingView(row), 201);
     })
     .put("/:id", valid("json", UpdateMeetingBodySchema), async (c) => {
       const { db, bus, now } = c.var.deps;
       const user = c.var.user;
       const id = uuidParam(c);
       const body = c.req.valid("json");
-      const current = await loadMeeting(db, user.tenant_id, id);
+      const current = await loadMeeting(c.var.queries, user.tenant_id, id);
       assertCanManage(user, current);
       if (current.status === "ended")
         throw new AppError("invalid_state", "an ended meeting cannot be updated");
@@ -146,7 +129,7 @@ export const meetingRoutes = () =>
         .set(set)
         .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), ne(meetings.status, "ended")))
         .returning();
-      if (!row) return transitionFailure(db, user.tenant_id, id, "update");
+      if (!row) return transitionFailure(c.var.queries, user.tenant_id, id, "update");
 
       const changes: Record<string, unknown> = {};
       if (body.title !== undefined) changes.title = row.title;
@@ -165,7 +148,7 @@ export const meetingRoutes = () =>
       const { db, bus, registry, now } = c.var.deps;
       const user = c.var.user;
       const id = uuidParam(c);
-      const current = await loadMeeting(db, user.tenant_id, id);
+      const current = await loadMeeting(c.var.queries, user.tenant_id, id);
       assertCanManage(user, current);
       if (current.status === "active") {
         const [ended] = await db
@@ -194,7 +177,7 @@ export const meetingRoutes = () =>
       const { db, now } = c.var.deps;
       const user = c.var.user;
       const id = uuidParam(c);
-      assertCanManage(user, await loadMeeting(db, user.tenant_id, id));
+      assertCanManage(user, await loadMeeting(c.var.queries, user.tenant_id, id));
       const at = now();
       const [row] = await db
         .update(meetings)
@@ -203,7 +186,7 @@ export const meetingRoutes = () =>
           and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "scheduled")),
         )
         .returning();
-      if (!row) return transitionFailure(db, user.tenant_id, id, "start");
+      if (!row) return transitionFailure(c.var.queries, user.tenant_id, id, "start");
       c.var.log.info({ meeting_id: id }, "meeting started");
       return c.json(meetingView(row), 200);
     })
@@ -211,14 +194,14 @@ export const meetingRoutes = () =>
       const { db, bus, registry, now } = c.var.deps;
       const user = c.var.user;
       const id = uuidParam(c);
-      assertCanManage(user, await loadMeeting(db, user.tenant_id, id));
+      assertCanManage(user, await loadMeeting(c.var.queries, user.tenant_id, id));
       const at = now();
       const [row] = await db
         .update(meetings)
         .set({ status: "ended", endedAt: at, updatedAt: at })
         .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "active")))
         .returning();
-      if (!row) return transitionFailure(db, user.tenant_id, id, "end");
+      if (!row) return transitionFailure(c.var.queries, user.tenant_id, id, "end");
       await publishMeetingEvent(bus, c.var.log, {
         type: "meeting-ended",
         tenant_id: row.tenantId,

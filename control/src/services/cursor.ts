@@ -37,11 +37,20 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const msOf = (col: AnyColumn): SQL => sql`date_trunc('milliseconds', ${col})`;
 
 /** Rows strictly past `pos` in the (timestamp, id) order, descending or ascending. */
-export function pastCursor(at: AnyColumn, id: AnyColumn, pos: Position, direction: "asc" | "desc"): SQL {
-  const ts = sql`${pos.at.toISOString()}::timestamptz`;
+export const pastCursor = (at: AnyColumn, id: AnyColumn, pos: Position, direction: "asc" | "desc"): SQL =>
+  pastCursorSql(at, id, sql`${pos.at.toISOString()}::timestamptz`, pos.id, direction);
+
+/** pastCursor with the position given as SQL values (e.g. placeholders of a prepared statement). */
+export function pastCursorSql(
+  at: AnyColumn,
+  id: AnyColumn,
+  posAt: SQL,
+  posId: unknown,
+  direction: "asc" | "desc",
+): SQL {
   return direction === "desc"
-    ? sql`(${msOf(at)}, ${id}) < (${ts}, ${pos.id}::uuid)`
-    : sql`(${msOf(at)}, ${id}) > (${ts}, ${pos.id}::uuid)`;
+    ? sql`(${msOf(at)}, ${id}) < (${posAt}, ${posId}::uuid)`
+    : sql`(${msOf(at)}, ${id}) > (${posAt}, ${posId}::uuid)`;
 }
 
 export const keysetOrder = (at: AnyColumn, id: AnyColumn, direction: "asc" | "desc"): SQL[] =>

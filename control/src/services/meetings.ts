@@ -1,19 +1,19 @@
-import { type Db, meetings } from "@nexus/drizzle";
+import type { meetings } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
 import { BUS_CHANNELS, type MeetingBusMessage } from "@nexus/shared/bus";
 import { AppError } from "@nexus/shared/errors";
 import type { UserClaims } from "@nexus/shared/tokens";
-import { and, eq } from "drizzle-orm";
+import type { MeetingQueries } from "./queries.js";
 
 export type MeetingRow = typeof meetings.$inferSelect;
 
 /** Every lookup carries the tenant: a meeting of another tenant is indistinguishable from no meeting. */
-export async function loadMeeting(db: Db, tenantId: string, id: string): Promise<MeetingRow> {
-  const [row] = await db
-    .select()
-    .from(meetings)
-    .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id)))
-    .limit(1);
+export async function loadMeeting(
+  queries: MeetingQueries,
+  tenantId: string,
+  id: string,
+): Promise<MeetingRow> {
+  const row = await queries.byId(tenantId, id);
   if (!row) throw new AppError("not_found", "meeting not found");
   return row;
 }
