@@ -27,13 +27,16 @@ import {
   extractFromTar,
   installIntoCache,
   prebuiltAssetName,
+  prepareSources,
 } from "../../../scripts/setup-worker.mjs";
 import { resolveWorkerBin } from "../../src/worker-bin.js";
 import {
   checkCacheEntry,
+  mediasoupDir,
   mediasoupVersion,
   sha256File,
   shimHash,
+  WORKER_BUILD_DIR,
   type WorkerCacheEntry,
   workerCacheEntry,
 } from "../../worker-build/cache.mjs";
@@ -317,6 +320,27 @@ describe("prebuilt download from a mirror", () => {
     expect(bin).toBe(entry.bin);
     expect(requests).toHaveLength(1);
     expect(calls.n).toBe(1);
+  });
+});
+
+describe("source preparation", () => {
+  // Catches a mediasoup upgrade that renames a wrap or makes the patch stale,
+  // without the minutes of an actual build.
+  it("places each shim at its wrap's directory and applies the DTLS patch to a copy only", () => {
+    const from = join(mediasoupDir(), "worker");
+    const to = join(tmp, "worker");
+    const lines: string[] = [];
+    prepareSources({ from, to, log: (l) => lines.push(l) });
+    for (const shim of readdirSync(join(WORKER_BUILD_DIR, "subprojects"))) {
+      const wrap = readFileSync(join(to, "subprojects", `${shim}.wrap`), "utf8");
+      const dir = wrap.match(/^directory\s*=\s*(\S+)/m)?.[1];
+      expect(dir, shim).toBeTruthy();
+      expect(existsSync(join(to, "subprojects", dir!, "meson.build")), shim).toBe(true);
+    }
+    expect(lines.join("\n")).toMatch(/applied 0001-dtls-bio-callback-return-value\.patch/);
+    const fixed = "(operationType & BIO_CB_RETURN) ? static_cast<long>(ret) : 1";
+    expect(readFileSync(join(to, "src/RTC/DtlsTransport.cpp"), "utf8")).toContain(fixed);
+    expect(readFileSync(join(from, "src/RTC/DtlsTransport.cpp"), "utf8")).not.toContain(fixed);
   });
 });
 
