@@ -52,6 +52,6 @@ WORKDIR /app
 ENV NODE_ENV=production \
     MEDIASOUP_WORKER_BIN=/usr/local/bin/mediasoup-worker
 USER nexus
-# The media host's entry point (media/src) is owned by the media host work;
-# it runs TypeScript through tsx, which is installed in /app/node_modules.
-CMD ["node", "--import", "tsx", "media/src/index.ts"]
+# The standalone media host entry, run as TypeScript through tsx (installed
+# in /app/node_modules); infra/docker-compose.yml uses the same command.
+CMD ["node", "--import", "tsx", "media/src/entry/node.ts"]
