@@ -7,6 +7,12 @@ import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
 import { loadMeeting, meetingRoleFor } from "../services/meetings.js";
 import { verifyPassword } from "../services/password.js";
+import {
+  assertNotThrottled,
+  clearWrongPasswords,
+  recordWrongPassword,
+  ThrottledError,
+} from "../services/password-throttle.js";
 import { placeMeeting } from "../services/placement.js";
 
 /**
@@ -30,9 +36,18 @@ export const joinRoutes = () =>
       if (meeting.passwordHash) {
         if (body.password === undefined)
           throw new AppError("wrong_password", "this meeting needs a password");
+        const key = { tenantId: user.tenant_id, meetingId: id, userId: user.sub };
+        try {
+          await assertNotThrottled(db, key, now());
+        } catch (error) {
+          if (error instanceof ThrottledError) c.header("Retry-After", String(error.retryAfterSeconds));
+          throw error;
+        }
         if (!(await verifyPassword(body.password, meeting.passwordHash))) {
+          await recordWrongPassword(db, key, now());
           throw new AppError("wrong_password", "wrong meeting password");
         }
+        await clearWrongPasswords(db, key);
       }
     }
     const [present] = await db
