@@ -18,15 +18,6 @@ let dev = false;
 let current: { dispose?: () => void } = {};
 let session: MeetingSession | null = null;
 
-declare global {
-  interface Window {
-    /** For end-to-end tests and benchmarks: the live session and its decoded-frame counters. */
-    __nexus: {
-      session(): MeetingSession | null;
-      stats(): ReturnType<MeetingSession["stats"]> | Promise<[]>;
-    };
-  }
-}
 window.__nexus = {
   session: () => session,
   stats: () => session?.stats() ?? Promise.resolve([]),
