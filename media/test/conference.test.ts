@@ -57,6 +57,17 @@ describe("a three-participant meeting", () => {
     });
     expect(ack.stats.length).toBeGreaterThan(0);
 
+    const metrics = await (await fetch(`${fx.host.wsUrl.replace("ws://", "http://")}/metrics`)).text();
+    const gauge = (name: string) =>
+      Number(metrics.match(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "m"))?.[1]);
+    expect(gauge("nexus_media_rooms")).toBe(1);
+    expect(gauge("nexus_media_peers")).toBe(3);
+    expect(gauge("nexus_media_transports")).toBe(6);
+    expect(gauge("nexus_media_producers")).toBe(6);
+    expect(gauge("nexus_media_consumers")).toBe(12);
+    expect(metrics).toMatch(/nexus_media_worker_cpu_seconds\{[^}]*\} [0-9.]+/);
+    expect(metrics).toMatch(/nexus_media_transport_bytes\{[^}]*direction="in"[^}]*\} [1-9]/);
+
     // Participants rows are written behind the media path.
     await fx.host.recorder.flush();
     const rows = await fx.db.db.query.participants.findMany();
@@ -98,6 +109,8 @@ describe("a three-participant meeting", () => {
     const dump = await worker!.dump();
     expect(dump.routerIds).toEqual([]);
     expect(dump.webRtcServerIds).toHaveLength(1);
+    const serverDump = await fx.host.pool.liveSlots[0]!.webRtcServer.dump();
+    expect(serverDump.webRtcTransportIds).toEqual([]);
     await fx.host.recorder.flush();
     const rows = await fx.db.db.query.participants.findMany();
     expect(rows.every((r) => r.status === "left" && r.leftAt !== null)).toBe(true);
