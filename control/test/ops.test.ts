@@ -157,12 +157,12 @@ describe("API description, CORS, request ids, logs", () => {
   it("logs each request with its id, and a server error once with its stack to error.log, not to the client", async () => {
     const dir = mkdtempSync(join(tmpdir(), "control-logs-"));
     const logger = createLogger({ name: "control", dir, stdout: false, level: "info" });
-    const broken = makeApp(database, { deps: { logger } });
-    broken.deps.db = {
+    const explodingDb = {
       select: () => {
         throw new Error("database exploded at /secret/path");
       },
     } as never;
+    const broken = makeApp(database, { deps: { logger, db: explodingDb } });
     const token = await userToken({ clock: broken.clock });
     const res = await call(broken, "GET", `/api/meetings/${crypto.randomUUID()}`, {
       token,

@@ -46,37 +46,41 @@ const CURSOR = 8;
  * Statement names are fixed per SQL text, so several apps on one pool share the server-side statements.
  */
 export function createMeetingQueries(db: Db) {
-  const byId = db
-    .select()
-    .from(meetings)
-    .where(and(eq(meetings.tenantId, ph("tenantId")), eq(meetings.id, ph("id"))))
-    .limit(1)
-    .prepare("control_meeting_by_id");
+  const buildById = () =>
+    db
+      .select()
+      .from(meetings)
+      .where(and(eq(meetings.tenantId, ph("tenantId")), eq(meetings.id, ph("id"))))
+      .limit(1)
+      .prepare("control_meeting_by_id");
 
-  const insert = db
-    .insert(meetings)
-    .values({
-      id: ph("id"),
-      tenantId: ph("tenantId"),
-      title: ph("title"),
-      description: ph("description"),
-      status: "scheduled",
-      scheduledStart: tsParam("scheduledStart"),
-      scheduledEnd: tsParam("scheduledEnd"),
-      maxParticipants: ph("maxParticipants"),
-      isPublic: ph("isPublic"),
-      lobbyEnabled: ph("lobbyEnabled"),
-      passwordHash: ph("passwordHash"),
-      settings: ph("settings"),
-      createdBy: ph("createdBy"),
-      createdAt: tsParam("at"),
-      updatedAt: tsParam("at"),
-    })
-    .returning()
-    .prepare("control_meeting_insert");
+  const buildInsert = () =>
+    db
+      .insert(meetings)
+      .values({
+        id: ph("id"),
+        tenantId: ph("tenantId"),
+        title: ph("title"),
+        description: ph("description"),
+        status: "scheduled",
+        scheduledStart: tsParam("scheduledStart"),
+        scheduledEnd: tsParam("scheduledEnd"),
+        maxParticipants: ph("maxParticipants"),
+        isPublic: ph("isPublic"),
+        lobbyEnabled: ph("lobbyEnabled"),
+        passwordHash: ph("passwordHash"),
+        settings: ph("settings"),
+        createdBy: ph("createdBy"),
+        createdAt: tsParam("at"),
+        updatedAt: tsParam("at"),
+      })
+      .returning()
+      .prepare("control_meeting_insert");
 
-  // One prepared statement per combination of filters present (at most 16), built on first use, so the
-  // SQL stays exactly what the filters ask for and each variant keeps its index plan.
+  // Built on first use, so an app costs nothing until it serves, and one prepared statement per
+  // combination of list filters present (at most 16): the SQL stays exactly what the filters ask for.
+  let byId: ReturnType<typeof buildById> | undefined;
+  let insert: ReturnType<typeof buildInsert> | undefined;
   const listVariants = new Map<number, ReturnType<typeof buildList>>();
   const buildList = (mask: number) => {
     const where: SQL[] = [eq(meetings.tenantId, ph("tenantId"))];
@@ -97,10 +101,12 @@ export function createMeetingQueries(db: Db) {
 
   return {
     async byId(tenantId: string, id: string): Promise<MeetingRow | undefined> {
+      byId ??= buildById();
       const [row] = await byId.execute({ tenantId, id });
       return row;
     },
     async insert(m: NewMeeting): Promise<MeetingRow> {
+      insert ??= buildInsert();
       const [row] = await insert.execute({
         id: m.id,
         tenantId: m.tenantId,
