@@ -2,7 +2,7 @@ import type { Db } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
 import { type SignedJoinToken, signJoinToken } from "@nexus/platform/join-token";
 import type { JoinClaims, UserClaims } from "@nexus/shared/tokens";
-import type { UserVerifier } from "./auth.js";
+import { importHmacKey, type UserVerifier } from "./auth.js";
 import type { ControlConfig } from "./config.js";
 import type { ControlMetrics } from "./metrics.js";
 import type { MeetingQueries } from "./services/queries.js";
@@ -25,9 +25,13 @@ export interface ControlDeps {
   joinSigner: JoinSigner;
 }
 
-export const createJoinSigner = (config: ControlConfig["joinToken"]): JoinSigner => ({
-  sign: (claims, now) => signJoinToken(claims, { secret: config.secret, ttlSeconds: config.ttlSeconds, now }),
-});
+export function createJoinSigner(config: ControlConfig["joinToken"]): JoinSigner {
+  const key = importHmacKey(config.secret, "sign");
+  return {
+    sign: async (claims, now) =>
+      signJoinToken(claims, { secret: await key, ttlSeconds: config.ttlSeconds, now }),
+  };
+}
 
 export type AppEnv = {
   Variables: {

@@ -11,10 +11,13 @@ import * as v from "valibot";
 /** One algorithm, pinned on both sides, so a token can never pick its own verification method. */
 const ALG = "HS256";
 
-const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+/** A CryptoKey imported once by the caller saves jose a key import per token. */
+const keyOf = (secret: string | CryptoKey): Uint8Array | CryptoKey =>
+  typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
 
 export interface SignJoinTokenOptions {
-  secret: string;
+  /** The shared secret, or it as an HMAC SHA-256 CryptoKey with usage "sign". */
+  secret: string | CryptoKey;
   now: Date;
   ttlSeconds: number;
 }
