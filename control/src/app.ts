@@ -1,9 +1,9 @@
 import { AppError } from "@nexus/shared/errors";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { matchedRoutes } from "hono/route";
+import { bodyReader } from "./body.js";
 import type { AppEnv, ControlDeps } from "./deps.js";
 import { notFound, onError } from "./http.js";
 import { docsRoutes } from "./routes/docs.js";
@@ -14,19 +14,11 @@ import { meetingRoutes } from "./routes/meetings.js";
 import { createMeetingQueries } from "./services/queries.js";
 
 const BEARER = /^Bearer\s+(\S+)$/i;
-/** bodyLimit reads c.req.raw.body, which on node builds a whole fetch Request: only pay it for bodies. */
-const BODYLESS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The control plane as a value: no module state, so node, Lambda and tests each build their own. */
 export function createApp(deps: ControlDeps) {
   const { config, metrics } = deps;
   const queries = createMeetingQueries(deps.db);
-  const limitBody = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: () => {
-      throw new AppError("payload_too_large", `request body over ${config.bodyLimitBytes} bytes`);
-    },
-  });
   const app = new Hono<AppEnv>()
     .use(requestId({ generator: () => deps.randomId() }))
     .use(async (c, next) => {
@@ -60,7 +52,7 @@ export function createApp(deps: ControlDeps) {
         maxAge: 600,
       }),
     )
-    .use("/api/*", (c, next) => (BODYLESS.has(c.req.method) ? next() : limitBody(c, next)))
+    .use("/api/*", bodyReader(config.bodyLimitBytes))
     .use("/api/*", async (c, next) => {
       const match = BEARER.exec(c.req.header("Authorization") ?? "");
       if (!match) throw new AppError("unauthorized", "missing bearer token");
