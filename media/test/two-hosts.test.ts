@@ -93,7 +93,10 @@ describe("two media host processes behind one control plane over Redis", () => {
       .sign(new TextEncoder().encode(USER_SECRET));
     const res = await fetch(`${controlUrl}${path}`, {
       method: init.method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     const text = await res.text();
@@ -138,7 +141,7 @@ describe("two media host processes behind one control plane over Redis", () => {
     expect(refused.status).toBe(401);
 
     const ended = await api(`/api/meetings/${first.meetingId}/end`, { method: "POST" });
-    expect(ended.status).toBeLessThan(300);
+    expect(ended.status, JSON.stringify(ended.body)).toBeLessThan(300);
     expect(await first.client.waitFor("meeting-ended", () => true, { timeoutMs: 10_000 })).toMatchObject({
       reason: expect.any(String),
     });
