@@ -19,6 +19,14 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 export function createApp(deps: ControlDeps) {
   const { config, metrics } = deps;
   const queries = createMeetingQueries(deps.db);
+  const anyOrigin = config.corsOrigins.includes("*");
+  const preflight = cors({
+    origin: anyOrigin ? "*" : config.corsOrigins,
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    exposeHeaders: ["X-Request-Id"],
+    maxAge: 600,
+  });
   const app = new Hono<AppEnv>()
     .use(requestId({ generator: () => deps.randomId() }))
     .use(async (c, next) => {
@@ -43,15 +51,19 @@ export function createApp(deps: ControlDeps) {
         "request",
       );
     })
-    .use(
-      cors({
-        origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
-        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-        allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        exposeHeaders: ["X-Request-Id"],
-        maxAge: 600,
-      }),
-    )
+    .use((c, next) => {
+      if (c.req.method === "OPTIONS") return preflight(c, next);
+      // Hono's cors sets these through c.res.headers before the handler runs, which on node makes
+      // every answer a full fetch Response; c.header() keeps them in the headers the answer is built with.
+      const origin = c.req.header("Origin");
+      const allowed = anyOrigin ? "*" : origin && config.corsOrigins.includes(origin) ? origin : undefined;
+      if (allowed) {
+        c.header("Access-Control-Allow-Origin", allowed);
+        c.header("Access-Control-Expose-Headers", "X-Request-Id");
+      }
+      if (!anyOrigin) c.header("Vary", "Origin", { append: true });
+      return next();
+    })
     .use("/api/*", bodyReader(config.bodyLimitBytes))
     .use("/api/*", async (c, next) => {
       const match = BEARER.exec(c.req.header("Authorization") ?? "");

@@ -154,6 +154,22 @@ describe("API description, CORS, request ids, logs", () => {
     expect(star.headers.get("access-control-allow-origin")).toBe("*");
   });
 
+  it("marks actual answers, errors included, for configured origins only", async () => {
+    const c = makeApp(database, { config: testConfig({ CORS_ORIGINS: "https://app.example" }) });
+    const ok = await c.app.request("/health", { headers: { Origin: "https://app.example" } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(ok.headers.get("access-control-expose-headers")).toBe("X-Request-Id");
+    expect(ok.headers.get("vary")).toBe("Origin");
+    expect(ok.headers.get("x-request-id")).toBeTruthy();
+    const denied = await c.app.request("/api/meetings", { headers: { Origin: "https://app.example" } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    const other = await c.app.request("/health", { headers: { Origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect(other.headers.get("vary")).toBe("Origin");
+  });
+
   it("logs each request with its id, and a server error once with its stack to error.log, not to the client", async () => {
     const dir = mkdtempSync(join(tmpdir(), "control-logs-"));
     const logger = createLogger({ name: "control", dir, stdout: false, level: "info" });
