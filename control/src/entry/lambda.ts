@@ -11,13 +11,16 @@ type Handler = (event: LambdaEvent, context?: LambdaContext) => ReturnType<Retur
  * invocation retries instead of the container answering errors until it is recycled.
  */
 export function createLambdaHandler(build: () => Promise<App>): Handler {
-  let app: Promise<App> | undefined;
+  // The adapter too is made once per container, not per invocation.
+  let ready: Promise<ReturnType<typeof handle>> | undefined;
   return async (event, context) => {
-    app ??= build().catch((err: unknown) => {
-      app = undefined;
-      throw err;
-    });
-    return handle(await app)(event, context);
+    ready ??= build()
+      .then((app) => handle(app))
+      .catch((err: unknown) => {
+        ready = undefined;
+        throw err;
+      });
+    return (await ready)(event, context);
   };
 }
 
