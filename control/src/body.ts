@@ -2,7 +2,6 @@ import type { IncomingMessage } from "node:http";
 import { AppError } from "@nexus/shared/errors";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./deps.js";
 
 /** Methods whose body, if any, nobody reads: no limit to enforce, and nothing to build for it. */
@@ -47,7 +46,7 @@ function readLimited(incoming: IncomingMessage, limit: number, tooLarge: () => E
 
 /**
  * Reads request bodies under a size limit. On @hono/node-server (c.env.incoming) the body is read
- * straight from the socket stream and JSON-parsed into Hono's body cache, so the validators never
+ * straight from the socket stream into Hono's body cache (as text), so the validators never
  * make node-server build a fetch Request and a web stream for it (the bulk of a POST's framework cost).
  * Elsewhere (Lambda, app.request in tests) the body is already a Request: Hono's bodyLimit does it.
  * Either way an oversized body is 413 payload_too_large and malformed JSON 400 bad_request.
@@ -70,14 +69,9 @@ export function bodyReader(limit: number): MiddlewareHandler<AppEnv> {
     const raw = await readLimited(incoming, limit, tooLarge);
     const mediaType = (incoming.headers["content-type"] ?? "").split(";")[0]!.trim();
     if (JSON_TYPE.test(mediaType)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.toString("utf8"));
-      } catch {
-        // The same answer the validator gives when it parses a malformed body itself.
-        throw new HTTPException(400, { message: "Malformed JSON in request body" });
-      }
-      c.req.bodyCache.json = Promise.resolve(parsed);
+      // Hono's json() parses its cached text (the validator answers 400 for malformed JSON as before);
+      // a cached json entry would be re-serialised through a fetch Response instead.
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(raw.toString("utf8"));
     } else {
       const bytes = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
       (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(
