@@ -33,7 +33,7 @@ export function createApp(deps: ControlDeps) {
       const started = performance.now();
       c.set("deps", deps);
       c.set("queries", queries);
-      const log = deps.logger.child({ request_id: c.var.requestId });
+      const log = deps.logger.child({ request_id: c.get("requestId") });
       c.set("log", log);
       await next();
       const route = matchedRoutes(c)[c.req.routeIndex];
@@ -70,7 +70,7 @@ export function createApp(deps: ControlDeps) {
       if (!match) throw new AppError("unauthorized", "missing bearer token");
       const user = await deps.verifier.verify(match[1]!, deps.now());
       c.set("user", user);
-      c.set("log", c.var.log.child({ tenant_id: user.tenant_id, user_id: user.sub }));
+      c.set("log", c.get("log").child({ tenant_id: user.tenant_id, user_id: user.sub }));
       await next();
     })
     .route("/", healthRoutes())

@@ -29,7 +29,7 @@ async function probe(run: () => Promise<unknown>, timeoutMs: number) {
 export const healthRoutes = () =>
   new Hono<AppEnv>()
     .get("/health", async (c) => {
-      const { db, bus, config } = c.var.deps;
+      const { db, bus, config } = c.get("deps");
       const [database, busCheck] = await Promise.all([
         probe(() => db.execute(sql`select 1`), config.healthTimeoutMs),
         probe(() => bus.ping(), config.healthTimeoutMs),
@@ -39,17 +39,17 @@ export const healthRoutes = () =>
         status: ok ? ("ok" as const) : ("degraded" as const),
         checks: { database, bus: busCheck },
       };
-      if (!ok) c.var.log.warn({ checks: body.checks }, "health degraded");
+      if (!ok) c.get("log").warn({ checks: body.checks }, "health degraded");
       return ok ? c.json(body, 200) : c.json(body, 503);
     })
     .get("/metrics", async (c) => {
-      const { db, metrics } = c.var.deps;
+      const { db, metrics } = c.get("deps");
       try {
         const [row] = await db.select({ n: count() }).from(meetings).where(eq(meetings.status, "active"));
         metrics.activeMeetings.set(row?.n ?? 0);
       } catch (err) {
         // A scrape still reports process and HTTP figures when the database is away.
-        c.var.log.warn({ err }, "active meetings count failed");
+        c.get("log").warn({ err }, "active meetings count failed");
       }
       return c.body(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType });
     });

@@ -20,10 +20,10 @@ import { messageView, participantView, recordingView } from "../services/views.j
 export const historyRoutes = () =>
   new Hono<AppEnv>()
     .get("/:id/participants", valid("query", ListParticipantsQuerySchema), async (c) => {
-      const { db } = c.var.deps;
-      const tenant = c.var.user.tenant_id;
+      const { db } = c.get("deps");
+      const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
-      await loadMeeting(c.var.queries, tenant, id);
+      await loadMeeting(c.get("queries"), tenant, id);
       const q = c.req.valid("query");
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const where: (SQL | undefined)[] = [eq(participants.tenantId, tenant), eq(participants.meetingId, id)];
@@ -45,10 +45,10 @@ export const historyRoutes = () =>
       return c.json({ data: page.map(participantView), next_cursor }, 200);
     })
     .get("/:id/stats", async (c) => {
-      const { db, now } = c.var.deps;
-      const tenant = c.var.user.tenant_id;
+      const { db, now } = c.get("deps");
+      const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
-      const meeting = await loadMeeting(c.var.queries, tenant, id);
+      const meeting = await loadMeeting(c.get("queries"), tenant, id);
       const [row] = await db
         .select()
         .from(meetingStats)
@@ -85,10 +85,10 @@ export const historyRoutes = () =>
       );
     })
     .get("/:id/messages", valid("query", ListMessagesQuerySchema), async (c) => {
-      const { db } = c.var.deps;
-      const user = c.var.user;
+      const { db } = c.get("deps");
+      const user = c.get("user");
       const id = uuidParam(c);
-      await loadMeeting(c.var.queries, user.tenant_id, id);
+      await loadMeeting(c.get("queries"), user.tenant_id, id);
       const q = c.req.valid("query");
       const limit = q.limit ?? 50;
       // A direct message is visible to its sender and to the user behind its recipient participant.
@@ -126,10 +126,10 @@ export const historyRoutes = () =>
       return c.json({ data: page.map(messageView), has_more: rows.length > limit }, 200);
     })
     .get("/:id/recordings", valid("query", PageQuerySchema), async (c) => {
-      const { db } = c.var.deps;
-      const tenant = c.var.user.tenant_id;
+      const { db } = c.get("deps");
+      const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
-      await loadMeeting(c.var.queries, tenant, id);
+      await loadMeeting(c.get("queries"), tenant, id);
       const q = c.req.valid("query");
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const where: (SQL | undefined)[] = [eq(recordings.tenantId, tenant), eq(recordings.meetingId, id)];

@@ -22,11 +22,11 @@ import { placeMeeting } from "../services/placement.js";
  */
 export const joinRoutes = () =>
   new Hono<AppEnv>().post("/:id/join", valid("json", JoinBodySchema), async (c) => {
-    const { db, registry, config, now, randomId, joinSigner } = c.var.deps;
-    const user = c.var.user;
+    const { db, registry, config, now, randomId, joinSigner } = c.get("deps");
+    const user = c.get("user");
     const id = uuidParam(c);
     const body = c.req.valid("json");
-    const meeting = await loadMeeting(c.var.queries, user.tenant_id, id);
+    const meeting = await loadMeeting(c.get("queries"), user.tenant_id, id);
     const role = meetingRoleFor(user, meeting);
 
     if (meeting.status === "ended") throw new AppError("invalid_state", "the meeting has ended");
@@ -91,7 +91,7 @@ export const joinRoutes = () =>
       },
       at,
     );
-    c.var.log.info({ meeting_id: id, participant_id: participantId, host_id: host.id }, "join placed");
+    c.get("log").info({ meeting_id: id, participant_id: participantId, host_id: host.id }, "join placed");
     return c.json(
       {
         ws_url: host.ws_url,

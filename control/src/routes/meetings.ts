@@ -50,8 +50,8 @@ export const meetingRoutes = () =>
     .get("/", valid("query", ListMeetingsQuerySchema), async (c) => {
       const q = c.req.valid("query");
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
-      const rows = await c.var.queries.list({
-        tenantId: c.var.user.tenant_id,
+      const rows = await c.get("queries").list({
+        tenantId: c.get("user").tenant_id,
         limit: limit + 1,
         status: q.status,
         from: q.from ? new Date(q.from) : undefined,
@@ -65,19 +65,19 @@ export const meetingRoutes = () =>
       return c.json({ data: page.map(meetingView), next_cursor }, 200);
     })
     .get("/:id", async (c) => {
-      const meeting = await loadMeeting(c.var.queries, c.var.user.tenant_id, uuidParam(c));
+      const meeting = await loadMeeting(c.get("queries"), c.get("user").tenant_id, uuidParam(c));
       return c.json(meetingView(meeting), 200);
     })
     .post("/", valid("json", CreateMeetingBodySchema), async (c) => {
-      const { now, randomId } = c.var.deps;
-      const user = c.var.user;
+      const { now, randomId } = c.get("deps");
+      const user = c.get("user");
       assertCanCreate(user);
       const body = c.req.valid("json");
       const scheduledStart = toDate(body.scheduled_start) ?? null;
       const scheduledEnd = toDate(body.scheduled_end) ?? null;
       assertScheduleOrder(scheduledStart, scheduledEnd);
       const at = now();
-      const row = await c.var.queries.insert({
+      const row = await c.get("queries").insert({
         id: randomId(),
         tenantId: user.tenant_id,
         title: body.title,
@@ -92,15 +92,15 @@ export const meetingRoutes = () =>
         createdBy: user.sub,
         at,
       });
-      c.var.log.info({ meeting_id: row.id }, "meeting created");
+      c.get("log").info({ meeting_id: row.id }, "meeting created");
       return c.json(meetingView(row), 201);
     })
     .put("/:id", valid("json", UpdateMeetingBodySchema), async (c) => {
-      const { db, bus, now } = c.var.deps;
-      const user = c.var.user;
+      const { db, bus, now } = c.get("deps");
+      const user = c.get("user");
       const id = uuidParam(c);
       const body = c.req.valid("json");
-      const current = await loadMeeting(c.var.queries, user.tenant_id, id);
+      const current = await loadMeeting(c.get("queries"), user.tenant_id, id);
       assertCanManage(user, current);
       if (current.status === "ended")
         throw new AppError("invalid_state", "an ended meeting cannot be updated");
@@ -129,14 +129,14 @@ export const meetingRoutes = () =>
         .set(set)
         .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), ne(meetings.status, "ended")))
         .returning();
-      if (!row) return transitionFailure(c.var.queries, user.tenant_id, id, "update");
+      if (!row) return transitionFailure(c.get("queries"), user.tenant_id, id, "update");
 
       const changes: Record<string, unknown> = {};
       if (body.title !== undefined) changes.title = row.title;
       if (body.max_participants !== undefined) changes.max_participants = row.maxParticipants;
       if (body.lobby_enabled !== undefined) changes.lobby_enabled = row.lobbyEnabled;
       if (body.locked !== undefined) changes.locked = row.locked;
-      await publishMeetingEvent(bus, c.var.log, {
+      await publishMeetingEvent(bus, c.get("log"), {
         type: "meeting-updated",
         tenant_id: row.tenantId,
         meeting_id: row.id,
@@ -145,10 +145,10 @@ export const meetingRoutes = () =>
       return c.json(meetingView(row), 200);
     })
     .delete("/:id", async (c) => {
-      const { db, bus, registry, now } = c.var.deps;
-      const user = c.var.user;
+      const { db, bus, registry, now } = c.get("deps");
+      const user = c.get("user");
       const id = uuidParam(c);
-      const current = await loadMeeting(c.var.queries, user.tenant_id, id);
+      const current = await loadMeeting(c.get("queries"), user.tenant_id, id);
       assertCanManage(user, current);
       if (current.status === "active") {
         const [ended] = await db
@@ -160,24 +160,24 @@ export const meetingRoutes = () =>
           .returning({ id: meetings.id });
         // Only the call that actually ended it tells the rooms; a concurrent /end already did.
         if (ended) {
-          await publishMeetingEvent(bus, c.var.log, {
+          await publishMeetingEvent(bus, c.get("log"), {
             type: "meeting-ended",
             tenant_id: user.tenant_id,
             meeting_id: id,
             reason: "deleted",
           });
         }
-        await releasePlacement(registry, c.var.log, id);
+        await releasePlacement(registry, c.get("log"), id);
       }
       await db.delete(meetings).where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id)));
-      c.var.log.info({ meeting_id: id }, "meeting deleted");
+      c.get("log").info({ meeting_id: id }, "meeting deleted");
       return c.body(null, 204);
     })
     .post("/:id/start", async (c) => {
-      const { db, now } = c.var.deps;
-      const user = c.var.user;
+      const { db, now } = c.get("deps");
+      const user = c.get("user");
       const id = uuidParam(c);
-      assertCanManage(user, await loadMeeting(c.var.queries, user.tenant_id, id));
+      assertCanManage(user, await loadMeeting(c.get("queries"), user.tenant_id, id));
       const at = now();
       const [row] = await db
         .update(meetings)
@@ -186,29 +186,29 @@ export const meetingRoutes = () =>
           and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "scheduled")),
         )
         .returning();
-      if (!row) return transitionFailure(c.var.queries, user.tenant_id, id, "start");
-      c.var.log.info({ meeting_id: id }, "meeting started");
+      if (!row) return transitionFailure(c.get("queries"), user.tenant_id, id, "start");
+      c.get("log").info({ meeting_id: id }, "meeting started");
       return c.json(meetingView(row), 200);
     })
     .post("/:id/end", async (c) => {
-      const { db, bus, registry, now } = c.var.deps;
-      const user = c.var.user;
+      const { db, bus, registry, now } = c.get("deps");
+      const user = c.get("user");
       const id = uuidParam(c);
-      assertCanManage(user, await loadMeeting(c.var.queries, user.tenant_id, id));
+      assertCanManage(user, await loadMeeting(c.get("queries"), user.tenant_id, id));
       const at = now();
       const [row] = await db
         .update(meetings)
         .set({ status: "ended", endedAt: at, updatedAt: at })
         .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "active")))
         .returning();
-      if (!row) return transitionFailure(c.var.queries, user.tenant_id, id, "end");
-      await publishMeetingEvent(bus, c.var.log, {
+      if (!row) return transitionFailure(c.get("queries"), user.tenant_id, id, "end");
+      await publishMeetingEvent(bus, c.get("log"), {
         type: "meeting-ended",
         tenant_id: row.tenantId,
         meeting_id: row.id,
         reason: "ended_by_host",
       });
-      await releasePlacement(registry, c.var.log, id);
-      c.var.log.info({ meeting_id: id }, "meeting ended");
+      await releasePlacement(registry, c.get("log"), id);
+      c.get("log").info({ meeting_id: id }, "meeting ended");
       return c.json(meetingView(row), 200);
     });
