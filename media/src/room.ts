@@ -14,6 +14,20 @@ import type { types as ms } from "mediasoup";
 import { type Connection, Peer } from "./peer.js";
 import type { WorkerSlot } from "./worker-pool.js";
 
+const ABS_CAPTURE_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time";
+
+/**
+ * A simulcast consumer only switches to a spatial layer whose capture clock the worker can map onto
+ * the layer it started on. Once a producer negotiates abs-capture-time, mediasoup takes that mapping
+ * from the extension alone, and libwebrtc senders (wrtc, older Chrome) rarely or never put it on video
+ * packets: the consumer then stays on its first layer whatever the viewer prefers. Without the extension
+ * the worker maps clocks from the RTCP Sender Reports every sender emits for every stream.
+ */
+function withoutAbsCaptureTime(rtpParameters: ms.RtpParameters): ms.RtpParameters {
+  const headerExtensions = rtpParameters.headerExtensions?.filter((e) => e.uri !== ABS_CAPTURE_TIME);
+  return { ...rtpParameters, headerExtensions };
+}
+
 export const MEDIA_CODECS: ms.RouterRtpCodecCapability[] = [
   { kind: "audio", mimeType: "audio/opus", clockRate: 48000, channels: 2 },
   { kind: "video", mimeType: "video/VP8", clockRate: 90000, parameters: { "x-google-start-bitrate": 1000 } },
@@ -289,7 +303,7 @@ export class Room {
           (input.source === "camera" && !peer.state.is_video_on)));
     const producer = await transport.produce({
       kind: input.kind,
-      rtpParameters: input.rtp_parameters as ms.RtpParameters,
+      rtpParameters: withoutAbsCaptureTime(input.rtp_parameters as ms.RtpParameters),
       paused,
       appData: { participantId: peer.id, source: input.source },
     });

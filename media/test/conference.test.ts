@@ -85,6 +85,22 @@ describe("a three-participant meeting", () => {
     const before = b.client.received("consumer-layers-changed").filter((d) => d.consumer_id === consumer.id);
     // The SFU reported the layer it forwards while the bandwidth estimate ramped up.
     expect(before.length).toBeGreaterThan(0);
+    // What the viewer sees: the width of the frames decoded on this consumer's own stream (not the probator's).
+    const ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
+    const decodedWidth = async () => {
+      let width = 0;
+      (await b.recvTransport!.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type === "inbound-rtp" && s.ssrc === ssrc) width = Number(s.frameWidth ?? 0);
+      });
+      return width;
+    };
+    const layersNow = (spatial: number) =>
+      b.client.waitFor(
+        "consumer-layers-changed",
+        (d) => d.consumer_id === consumer.id && d.spatial_layer === spatial,
+        { timeoutMs: 20_000, includePast: false },
+      );
+    const down = layersNow(0);
     await expect(
       b.client.request("set-preferred-layers", {
         consumer_id: consumer.id,
@@ -95,6 +111,19 @@ describe("a three-participant meeting", () => {
     await expect(
       c.client.request("set-preferred-layers", { consumer_id: consumer.id, spatial_layer: 0 }),
     ).rejects.toMatchObject({ code: "not_found" });
+
+    // The camera is 960x540 and the lowest encoding is scaled down by 4.
+    await down;
+    await eventually("b decodes a's lowest layer", async () => (await decodedWidth()) === 240, 20_000);
+
+    const up = layersNow(2);
+    await b.client.request("set-preferred-layers", { consumer_id: consumer.id, spatial_layer: 2 });
+    await up;
+    await eventually(
+      "b decodes a's full-size layer again",
+      async () => (await decodedWidth()) === 960,
+      20_000,
+    );
   });
 
   it("leaves nothing behind in the worker once everybody has left", async () => {
