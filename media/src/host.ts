@@ -217,7 +217,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       for (const room of rooms.all()) await registry.claimMeeting(room.id, hostId, config.claimTtlMs);
     },
   });
-  const unsubscribe = await subscribeMeetingEvents(bus, rooms, logger);
+  const unsubscribe = await subscribeMeetingEvents(bus, rooms, services.lobby, logger);
   await heartbeat.beat();
   logger.info({ ws_url: wsUrl, workers: pool.liveSlots.length }, "media host listening");
 

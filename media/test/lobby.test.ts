@@ -1,4 +1,5 @@
 import { meetingStats, participants } from "@nexus/drizzle";
+import { BUS_CHANNELS } from "@nexus/shared/bus";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -197,6 +198,40 @@ describe("the lobby", () => {
     expect(host.joinAck.role).toBe("host");
     const rows = await fx.db.db.select().from(participants).where(eq(participants.meetingId, meetingId));
     expect(rows.every((r) => r.status !== "lobby")).toBe(true);
+    host.close();
+  });
+
+  it("tells people waiting in the lobby when control ends the meeting, with or without a room here", async () => {
+    const withHost = await fx.createMeeting({ lobbyEnabled: true });
+    const host = await Participant.join(
+      `${fx.host.wsUrl}/?token=${await fx.token(withHost, { role: "host" })}`,
+    );
+    const noHostYet = await fx.createMeeting({ lobbyEnabled: true });
+    const waiters = [await open(withHost), await open(noHostYet)];
+    for (const w of waiters)
+      expect(await w.client.request("join-meeting", {})).toMatchObject({ lobby: true });
+    expect(fx.host.rooms.get(noHostYet)).toBeUndefined();
+    const closed = waiters.map((w) => new Promise<number>((r) => w.ws.once("close", (code) => r(code))));
+
+    const ended = (tenant_id: string, meeting_id: string) =>
+      fx.bus.publish(BUS_CHANNELS.meetings, {
+        type: "meeting-ended",
+        tenant_id,
+        meeting_id,
+        reason: "ended",
+      });
+    // Another tenant's message about the same id leaves them waiting.
+    await ended("tenant-someone-else", noHostYet);
+    await expect(waiters[1]!.client.request("join-meeting", {})).rejects.toMatchObject({
+      code: "invalid_state",
+    });
+    expect(waiters[1]!.client.received("meeting-ended")).toEqual([]);
+
+    await ended(fx.tenantId, withHost);
+    await ended(fx.tenantId, noHostYet);
+    for (const w of waiters) expect(await w.client.waitFor("meeting-ended")).toEqual({ reason: "ended" });
+    expect(await host.client.waitFor("meeting-ended")).toEqual({ reason: "ended" });
+    expect(await Promise.all(closed)).toEqual([4000, 4000]);
     host.close();
   });
 });

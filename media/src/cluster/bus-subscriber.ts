@@ -1,12 +1,14 @@
 import type { Bus, Logger, Unsubscribe } from "@nexus/platform";
 import { BUS_CHANNELS, MeetingBusMessageSchema } from "@nexus/shared/bus";
 import * as v from "valibot";
+import type { LobbyBook } from "../meeting/lobby-book.js";
 import type { RoomManager } from "../rooms.js";
 
 /** Acts on what control publishes about meetings this host is running; others' meetings are ignored. */
 export async function subscribeMeetingEvents(
   bus: Bus,
   rooms: RoomManager,
+  lobby: LobbyBook,
   logger: Logger,
 ): Promise<Unsubscribe> {
   return bus.subscribe(BUS_CHANNELS.meetings, (raw) => {
@@ -16,6 +18,11 @@ export async function subscribeMeetingEvents(
       return;
     }
     const message = parsed.output;
+    // People can wait in the lobby before any room exists here, so they are told whether or not one does.
+    if (message.type === "meeting-ended") {
+      const waiting = lobby.endMeeting(message.tenant_id, message.meeting_id, message.reason);
+      if (waiting > 0) logger.info({ meeting_id: message.meeting_id, waiting }, "lobby closed by control");
+    }
     const room = rooms.get(message.meeting_id);
     if (!room || room.meeting.tenantId !== message.tenant_id) return;
     if (message.type === "meeting-ended") {

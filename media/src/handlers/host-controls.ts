@@ -23,10 +23,7 @@ async function endMeeting(services: MeetingServices, room: Room): Promise<void> 
     .update(meetings)
     .set({ status: "ended", endedAt: at, updatedAt: at })
     .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id), ne(meetings.status, "ended")));
-  for (const entry of services.lobby.takeAll(id)) {
-    entry.conn.notify("meeting-ended", { reason: ENDED_BY_HOST });
-    entry.conn.close(4000, "meeting ended");
-  }
+  services.lobby.endMeeting(tenantId, id, ENDED_BY_HOST);
   // After this turn, so the host's own ack goes out before its connection closes with the room (an
   // in-process bus would hand the ended message to this host's own subscriber straight away).
   setImmediate(() => {

@@ -1,6 +1,9 @@
 import type { JoinClaims } from "@nexus/shared/tokens";
 import type { Connection } from "../peer.js";
 
+/** Same close code as the room uses for its peers when the meeting ends. */
+const CLOSE_MEETING_ENDED = 4000;
+
 /** Someone a host has not let in yet: connected, but with no peer, no router and no media. */
 export interface LobbyEntry {
   readonly meetingId: string;
@@ -63,11 +66,20 @@ export class LobbyBook {
     return true;
   }
 
-  /** Everyone of a meeting, admitted or not (when the meeting ends). */
-  takeAll(meetingId: string): LobbyEntry[] {
-    const entries = [...(this.byMeeting.get(meetingId)?.values() ?? [])];
-    this.byMeeting.delete(meetingId);
-    return entries;
+  /**
+   * The meeting ended: everyone waiting for it (admitted or not) is told and disconnected, exactly like
+   * the people in the room. Entries of another tenant's meeting by that id are left alone.
+   */
+  endMeeting(tenantId: string, meetingId: string, reason: string): number {
+    const entries = this.byMeeting.get(meetingId);
+    if (!entries) return 0;
+    const ended = [...entries.values()].filter((e) => e.tenantId === tenantId);
+    for (const entry of ended) this.remove(entry);
+    for (const entry of ended) {
+      entry.conn.notify("meeting-ended", { reason });
+      entry.conn.close(CLOSE_MEETING_ENDED, "meeting ended");
+    }
+    return ended.length;
   }
 
   get size(): number {
