@@ -334,7 +334,7 @@ export class MeetingSession {
       void this.close("denied");
     });
     c.on("removed", ({ by }) => {
-      this.error = `You were removed from the meeting by ${by}.`;
+      this.error = `You were removed from the meeting by ${this.nameOf(by)}.`;
       void this.close("removed");
     });
     c.on("moderated", ({ action, by, locked }) => {
@@ -344,7 +344,7 @@ export class MeetingSession {
         "lower-hand": "lowered your hand",
         promote: "made you a co-host",
       }[action];
-      this.moderation = `${by} ${what}.`;
+      this.moderation = `${this.nameOf(by)} ${what}.`;
       if (action === "stop-video" && this.videoOn) {
         this.videoOn = false;
         this.pauseLocal("camera", true);
@@ -385,6 +385,11 @@ export class MeetingSession {
     peer.micLocked = state.mic_locked;
     peer.role = state.role;
     this.changed();
+  }
+
+  /** `by` in moderation notices is a participant id; people know each other by name. */
+  private nameOf(participantId: string): string {
+    return this.peers.get(participantId)?.name ?? "A host";
   }
 
   private addPeer(info: PeerInfo): void {
@@ -582,10 +587,12 @@ export class MeetingSession {
     await this.client.request("stop-screen-share", {}).catch(() => {});
   }
 
-  async sendMessage(content: string): Promise<void> {
+  /** With `to`, a direct message that only that participant and the sender see. */
+  async sendMessage(content: string, to?: string): Promise<void> {
     const text = content.trim();
     if (!text) return;
-    this.addMessage(toChatMessage(await this.client.request("send-message", { text })));
+    const data = to ? { text, to } : { text };
+    this.addMessage(toChatMessage(await this.client.request("send-message", data)));
   }
 
   // Host controls: the server checks the role; the page shows the buttons to hosts only.
@@ -597,6 +604,23 @@ export class MeetingSession {
   }
   async lowerHand(participantId: string): Promise<void> {
     await this.client.request("lower-hand", { participant_id: participantId });
+  }
+  async stopVideo(participantId: string): Promise<void> {
+    await this.client.request("stop-video", { participant_id: participantId });
+  }
+  async promote(participantId: string): Promise<void> {
+    const ack = await this.client.request("promote", { participant_id: participantId });
+    const peer = this.peers.get(participantId);
+    if (peer) peer.role = ack.role;
+    this.changed();
+  }
+  async setLobby(enabled: boolean): Promise<void> {
+    const ack = await this.client.request("set-lobby", { enabled });
+    this.lobbyEnabled = ack.enabled;
+    this.changed();
+  }
+  async endMeeting(): Promise<void> {
+    await this.client.request("end-meeting", {});
   }
   async lockMeeting(locked: boolean): Promise<void> {
     const ack = await this.client.request("lock-meeting", { locked });

@@ -197,6 +197,23 @@ describe("two people in one meeting", () => {
     await attributeBecomes(tileOf(host, guestId, "camera"), "data-muted", "true");
   });
 
+  it("lets the host turn the guest's camera off", async () => {
+    await host.getByTestId(`stop-video-${guestId}`).click();
+    await attributeBecomes(guest.getByTestId("btn-video"), "aria-pressed", "true");
+    await attributeBecomes(tileOf(host, guestId, "camera"), "data-video", "false");
+    expect(await guest.getByTestId("moderation").textContent()).toBe("Alice turned your camera off.");
+  });
+
+  it("delivers a private message to its recipient only, marked private", async () => {
+    await host.getByTestId("chat-to").selectOption(guestId);
+    await host.getByTestId("chat-input").fill("Just for Bob");
+    await host.getByTestId("chat-send").click();
+    const received = guest.getByTestId("chat-message").filter({ hasText: "Just for Bob" });
+    await waitUntil("private message on the guest's page", async () => (await received.count()) === 1);
+    expect(await received.textContent()).toContain("private");
+    expect(await guest.getByTestId("chat-to").isVisible()).toBe(true);
+  });
+
   it("removes the guest's tile from the host's page when the guest leaves", async () => {
     await guest.getByTestId("btn-leave").click();
     await guest.getByTestId("meeting-over").waitFor();
@@ -278,5 +295,11 @@ describe("admission", () => {
     await inMeeting(guest);
     expect(await waitForGrowingFrames(guest, hostId, "camera")).toBeGreaterThan(5);
     expect(await waitForGrowingFrames(host, guestId!, "camera")).toBeGreaterThan(5);
+
+    // Host controls are the host's alone; ending the meeting closes it for the guest too.
+    expect(await guest.getByTestId("end-meeting").isVisible()).toBe(false);
+    await host.getByTestId("end-meeting").click();
+    await guest.getByTestId("meeting-over").waitFor();
+    expect(await guest.getByTestId("meeting-over-reason").textContent()).toBe("The meeting has ended.");
   });
 });

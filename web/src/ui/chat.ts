@@ -13,6 +13,8 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
     maxlength: CHAT_MAX_CHARS,
     "aria-label": "Chat message",
   });
+  // "" is everyone; a participant id makes the message private to them.
+  const to = h("select", { "data-testid": "chat-to", "aria-label": "Send to" });
   const form = h(
     "form",
     {
@@ -23,17 +25,19 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
         if (!text.trim()) return;
         error.hide();
         try {
-          await session.sendMessage(text);
+          await session.sendMessage(text, to.value || undefined);
           input.value = "";
         } catch (err) {
           error.show(describeError(err));
         }
       },
     },
+    to,
     input,
     h("button", { type: "submit", "data-testid": "chat-send" }, "Send"),
   );
   let signature = "";
+  let recipients = "";
   return {
     el: h(
       "section",
@@ -71,6 +75,17 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
           }),
         );
         list.scrollTop = list.scrollHeight;
+      }
+      const peers = [...session.peers.values()].map((p) => ({ id: p.id, name: p.name }));
+      const nextRecipients = JSON.stringify(peers);
+      if (nextRecipients !== recipients) {
+        recipients = nextRecipients;
+        const chosen = peers.some((p) => p.id === to.value) ? to.value : "";
+        to.replaceChildren(
+          h("option", { value: "" }, "Everyone"),
+          ...peers.map((p) => h("option", { value: p.id }, `${p.name} (private)`)),
+        );
+        to.value = chosen;
       }
       if (session.settings?.allow_chat === false) {
         input.disabled = true;

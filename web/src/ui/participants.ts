@@ -14,6 +14,13 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
     lobbyList,
   );
   const lockBtn = h("button", { class: "secondary", "data-testid": "lock-meeting", hidden: true });
+  const lobbyBtn = h("button", { class: "secondary", "data-testid": "toggle-lobby", hidden: true });
+  const endBtn = h(
+    "button",
+    { class: "danger", "data-testid": "end-meeting", hidden: true },
+    "End meeting for all",
+  );
+  const hostBar = h("div", { class: "host-bar" }, lockBtn, lobbyBtn, endBtn);
   const count = h("span", { class: "count", "data-testid": "participant-count" });
 
   const act = (work: () => Promise<unknown>) => () => {
@@ -24,13 +31,21 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
     "click",
     act(() => session.lockMeeting(!session.locked)),
   );
+  lobbyBtn.addEventListener(
+    "click",
+    act(() => session.setLobby(!session.lobbyEnabled)),
+  );
+  endBtn.addEventListener(
+    "click",
+    act(() => session.endMeeting()),
+  );
 
   return {
     el: h(
       "section",
       { class: "panel participants", "data-testid": "participants-panel" },
       h("h3", {}, "Participants ", count),
-      lockBtn,
+      hostBar,
       error.el,
       lobbySection,
       list,
@@ -59,7 +74,12 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
               "data-hand": String(peer.hand),
               "data-muted": String(peer.muted),
             },
-            h("span", { class: "name" }, peer.name, peer.role === "host" ? " (host)" : ""),
+            h(
+              "span",
+              { class: "name" },
+              peer.name,
+              peer.role === "host" ? " (host)" : peer.role === "cohost" ? " (co-host)" : "",
+            ),
             h("span", { class: "state" }, peer.muted ? "muted" : "mic on", peer.hand ? " · hand" : ""),
             host
               ? h(
@@ -87,6 +107,28 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
                         },
                         "Mute",
                       ),
+                  peer.videoOn
+                    ? h(
+                        "button",
+                        {
+                          class: "btn-small",
+                          "data-testid": `stop-video-${peer.id}`,
+                          onclick: act(() => session.stopVideo(peer.id)),
+                        },
+                        "Stop video",
+                      )
+                    : null,
+                  peer.role === "member"
+                    ? h(
+                        "button",
+                        {
+                          class: "btn-small",
+                          "data-testid": `promote-${peer.id}`,
+                          onclick: act(() => session.promote(peer.id)),
+                        },
+                        "Make co-host",
+                      )
+                    : null,
                   h(
                     "button",
                     {
@@ -106,6 +148,11 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
       lockBtn.hidden = !host;
       lockBtn.textContent = session.locked ? "Unlock meeting" : "Lock meeting";
       lockBtn.setAttribute("aria-pressed", String(session.locked));
+      hostBar.hidden = !host;
+      lobbyBtn.hidden = !host;
+      lobbyBtn.textContent = session.lobbyEnabled ? "Turn lobby off" : "Turn lobby on";
+      lobbyBtn.setAttribute("aria-pressed", String(session.lobbyEnabled));
+      endBtn.hidden = !host;
       lobbySection.hidden = !host || session.lobby.length === 0;
       lobbyList.replaceChildren(
         ...session.lobby.map((entry) =>
