@@ -186,6 +186,7 @@ describe("the lobby", () => {
     expect(row?.lobbyEnabled).toBe(false);
     const late = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
     expect(late.joinAck.peers.length).toBe(3);
+    expect(late.joinAck.lobby_enabled).toBe(false);
     for (const p of [late, cPeer, aPeer, host]) p.close();
     b.client.close();
   });
@@ -196,6 +197,8 @@ describe("the lobby", () => {
       `${fx.host.wsUrl}/?token=${await fx.token(meetingId, { role: "host" })}`,
     );
     expect(host.joinAck.role).toBe("host");
+    // The host's own answer carries the switches, so the page's lobby and lock buttons start right.
+    expect(host.joinAck).toMatchObject({ lobby_enabled: true, locked: false });
     const rows = await fx.db.db.select().from(participants).where(eq(participants.meetingId, meetingId));
     expect(rows.every((r) => r.status !== "lobby")).toBe(true);
     host.close();

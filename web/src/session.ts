@@ -193,6 +193,8 @@ export class MeetingSession {
     }
     this.role = ack.role;
     this.settings = ack.settings;
+    if (ack.lobby_enabled !== undefined) this.lobbyEnabled = ack.lobby_enabled;
+    if (ack.locked !== undefined) this.locked = ack.locked;
     for (const peer of ack.peers) this.addPeer(peer);
     await this.setupMedia(ack.router_rtp_capabilities as mc.RtpCapabilities);
     mark("transports");

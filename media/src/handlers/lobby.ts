@@ -62,12 +62,17 @@ async function joinMeeting(ctx: HandlerContext, data: RequestData<"join-meeting"
   const entry = session.lobby ?? null;
   if (!resuming && entry && !entry.admitted)
     throw new AppError("invalid_state", "still waiting in the lobby");
-  if (!resuming && !entry && !moderates(claims.role)) {
-    const [gate] = await services.db
+  const readGate = async () => {
+    const [row] = await services.db
       .select({ lobbyEnabled: meetings.lobbyEnabled, locked: meetings.locked })
       .from(meetings)
       .where(and(eq(meetings.tenantId, claims.tenant_id), eq(meetings.id, claims.meeting_id)))
       .limit(1);
+    return row;
+  };
+  let gate: Awaited<ReturnType<typeof readGate>>;
+  if (!resuming && !entry && !moderates(claims.role)) {
+    gate = await readGate();
     if (!gate) throw new AppError("not_found", "meeting not found");
     if (gate.locked) {
       services.records.refused(claims.tenant_id, claims.meeting_id);
@@ -90,7 +95,10 @@ async function joinMeeting(ctx: HandlerContext, data: RequestData<"join-meeting"
   }
   const peer = session.peer;
   if (peer && moderates(peer.role)) tellAboutWaiting(services, claims.meeting_id, peer);
-  return ack;
+  // Hosts skip the gate above, yet their lobby and lock buttons need the switches' current state.
+  gate ??= await readGate();
+  if (ack.lobby || !gate) return ack;
+  return { ...ack, lobby_enabled: gate.lobbyEnabled, locked: gate.locked };
 }
 
 async function wait(ctx: HandlerContext) {

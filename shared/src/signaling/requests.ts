@@ -50,6 +50,9 @@ export const REQUESTS = {
         /** Everybody else already in the room, with their producers. */
         peers: v.array(PeerInfoSchema),
         settings: MeetingSettingsWireSchema,
+        /** The meeting's current lobby and lock switches, so a host's controls start in the right state. */
+        lobby_enabled: v.optional(v.boolean()),
+        locked: v.optional(v.boolean()),
         /** Present it as `?resume=` to take this peer back after a dropped connection. */
         resume_token: v.string(),
         /** True when this connection took over a peer kept through the reconnect grace period. */
