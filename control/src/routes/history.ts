@@ -6,13 +6,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL } from
 import { Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
-import {
-  DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  encodeCursor,
-  keysetOrder,
-  pastCursor,
-} from "../services/cursor.js";
+import { DEFAULT_PAGE_SIZE, decodeCursor, keysetOrder, pageOf, pastCursor } from "../services/cursor.js";
 import { loadMeeting } from "../services/meetings.js";
 import { messageView, participantView, recordingView } from "../services/views.js";
 
@@ -38,10 +32,7 @@ export const historyRoutes = () =>
         .where(and(...where))
         .orderBy(...keysetOrder(participants.joinedAt, participants.id, "asc"))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      const next_cursor =
-        rows.length > limit && last ? encodeCursor({ at: last.joinedAt, id: last.id }) : null;
+      const { page, next_cursor } = pageOf(rows, limit, (r) => r.joinedAt);
       return c.json({ data: page.map(participantView), next_cursor }, 200);
     })
     .get("/:id/stats", async (c) => {
@@ -143,9 +134,6 @@ export const historyRoutes = () =>
         .where(and(...where))
         .orderBy(...keysetOrder(recordings.startedAt, recordings.id, "desc"))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      const next_cursor =
-        rows.length > limit && last ? encodeCursor({ at: last.startedAt, id: last.id }) : null;
+      const { page, next_cursor } = pageOf(rows, limit, (r) => r.startedAt);
       return c.json({ data: page.map(recordingView), next_cursor }, 200);
     });

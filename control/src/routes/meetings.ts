@@ -10,7 +10,7 @@ import { and, eq, ne } from "drizzle-orm";
 import { Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from "../services/cursor.js";
+import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from "../services/cursor.js";
 import {
   assertCanCreate,
   assertCanManage,
@@ -58,10 +58,7 @@ export const meetingRoutes = () =>
         to: q.to ? new Date(q.to) : undefined,
         cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      const next_cursor =
-        rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null;
+      const { page, next_cursor } = pageOf(rows, limit, (r) => r.createdAt);
       return c.json({ data: page.map(meetingView), next_cursor }, 200);
     })
     .get("/:id", async (c) => {

@@ -55,3 +55,20 @@ export function pastCursorSql(
 
 export const keysetOrder = (at: AnyColumn, id: AnyColumn, direction: "asc" | "desc"): SQL[] =>
   direction === "desc" ? [sql`${msOf(at)} desc`, sql`${id} desc`] : [sql`${msOf(at)} asc`, sql`${id} asc`];
+
+/**
+ * Queries fetch limit + 1 rows: the extra row only says whether another page exists. Returns the page and
+ * the cursor of its last row when there is more.
+ */
+export function pageOf<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  at: (row: T) => Date,
+): { page: T[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    page,
+    next_cursor: rows.length > limit && last ? encodeCursor({ at: at(last), id: last.id }) : null,
+  };
+}
