@@ -129,7 +129,9 @@ export class Room {
   }
 
   broadcast<T extends NotificationType>(type: T, data: NotificationData<T>, except?: Peer): void {
-    for (const peer of this.peers.values()) if (peer !== except) peer.notify(type, data);
+    // Encoded once, not once per peer: in a 500-member room that was 500 identical JSON.stringify calls.
+    const text = JSON.stringify({ type, data });
+    for (const peer of this.peers.values()) if (peer !== except) peer.sendSerialized(text);
   }
 
   othersOf(peer: Peer): PeerInfo[] {

@@ -50,6 +50,10 @@ export class ClientConnection implements Connection {
     this.send(JSON.stringify({ type, data }));
   }
 
+  sendSerialized(text: string): void {
+    this.send(text);
+  }
+
   send(text: string): void {
     if (this.closed) return;
     // A client that does not read its socket is cut off rather than allowed to grow our memory.

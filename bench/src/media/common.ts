@@ -188,6 +188,9 @@ export function countingConnection(id: number): Connection & { notes: number } {
     notify() {
       this.notes++;
     },
+    sendSerialized() {
+      this.notes++;
+    },
     close() {},
   };
 }
