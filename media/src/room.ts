@@ -398,11 +398,13 @@ export class Room {
   }
 
   async resumeConsumer(peer: Peer, consumerId: string): Promise<void> {
-    await this.consumerOf(peer, consumerId).resume();
+    const consumer = this.consumerOf(peer, consumerId);
+    await whileOpen(consumer, () => consumer.resume());
   }
 
   async setPreferredLayers(peer: Peer, consumerId: string, spatialLayer: number, temporalLayer?: number) {
-    await this.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer });
+    const consumer = this.consumerOf(peer, consumerId);
+    await whileOpen(consumer, () => consumer.setPreferredLayers({ spatialLayer, temporalLayer }));
   }
 
   async pauseProducer(peer: Peer, producerId: string): Promise<void> {
@@ -539,5 +541,18 @@ export class Room {
         typeof producer.appData.participantId === "string" ? producer.appData.participantId : null;
       this.broadcast("active-speaker", { participant_id: participantId, producer_id: producer.id });
     });
+  }
+}
+
+/**
+ * A consumer can close in the worker (its producer left) while a request for it is in flight; the client
+ * then gets consumer-closed, and its request a not_found answer rather than an internal error.
+ */
+async function whileOpen(consumer: ms.Consumer, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (consumer.closed) throw new AppError("not_found", "the consumer was closed");
+    throw error;
   }
 }

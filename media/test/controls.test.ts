@@ -105,6 +105,29 @@ describe("mute, video off and screen share", () => {
     await carol.client.request("stop-screen-share", {});
   });
 
+  it("answers not_found to a resume that races its producer's close, and the session carries on", async () => {
+    const screen = await alice.produceScreen();
+    await bob.client.waitFor("new-producer", (d) => d.producer_id === screen.id);
+    const ack = await bob.client.request("consume", {
+      transport_id: bob.recvTransport!.id,
+      producer_id: screen.id,
+      rtp_capabilities: bob.device.recvRtpCapabilities,
+    });
+    // Bob resumes only after the producer is gone: the consumer closes in the worker while his request
+    // is on its way, and whichever lands first, his answer is not_found.
+    await alice.client.request("stop-screen-share", {});
+    await expect(
+      bob.client.request("resume-consumer", { consumer_id: ack.consumer_id }),
+    ).rejects.toMatchObject({
+      code: "not_found",
+    });
+    await expect(
+      bob.client.request("set-preferred-layers", { consumer_id: ack.consumer_id, spatial_layer: 0 }),
+    ).rejects.toMatchObject({ code: "not_found" });
+    const stats = await bob.client.request("get-stats", { target: "transport", id: bob.recvTransport!.id });
+    expect(stats.stats.length).toBeGreaterThan(0);
+  });
+
   it("names the active speaker", async () => {
     const speaker = await bob.client.waitFor("active-speaker", (d) => d.participant_id === alice.id, {
       timeoutMs: 20_000,
