@@ -88,7 +88,7 @@ const OPERATIONS: readonly Operation[] = [
     summary: "Place the caller on a media host and get a short-lived join token",
     body: JoinBodySchema,
     ok: { status: 200, schema: JoinAnswerSchema },
-    errors: [400, 401, 404, 409, 423, 503],
+    errors: [400, 401, 403, 404, 409, 423, 429, 503],
   },
   {
     method: "get",
@@ -139,6 +139,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: "invalid_state or meeting_full",
   413: "payload_too_large",
   423: "meeting_locked",
+  429: "rate_limited (wrong passwords; see Retry-After)",
   503: "no_media_host or unavailable",
 };
 

@@ -157,6 +157,37 @@ describe.each(BACKENDS)("join on $name", (backend) => {
       expect(full.body.error.code).toBe("meeting_full");
     });
 
+    it("refuses a user a host removed with 403 forbidden, before any password check; others still join", async () => {
+      const tenant = freshTenant();
+      const alice = await as(tenant, "alice");
+      const id = await meeting(alice, { password: "open sesame" });
+      const other = await meeting(alice);
+      await database.db.insert(participants).values({
+        id: crypto.randomUUID(),
+        tenantId: tenant,
+        meetingId: id,
+        userId: "mallory",
+        displayName: "Mallory",
+        status: "removed",
+        leftAt: t.clock.now(),
+      });
+      const mallory = await as(tenant, "mallory", "member");
+      const refused = await join(id, mallory, { password: "open sesame" });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe("forbidden");
+      expect(refused.body.error.message).toMatch(/removed/);
+      // The removal is this meeting's, this tenant's: another meeting, and the same name elsewhere, are fine.
+      expect((await join(other, mallory)).status).toBe(200);
+      expect((await join(id, await as(freshTenant(), "mallory", "member"), { password: "x" })).status).toBe(
+        404,
+      );
+      expect((await join(id, await as(tenant, "bob", "member"), { password: "open sesame" })).status).toBe(
+        200,
+      );
+      // The meeting's host is never locked out of their own meeting.
+      expect((await join(id, alice)).status).toBe(200);
+    });
+
     it("answers 503 no_media_host when no host is live", async () => {
       const empty = makeApp(database, { clock: t.clock });
       const tenant = freshTenant();

@@ -3,7 +3,7 @@ import { AppError } from "@nexus/shared/errors";
 import { JoinBodySchema } from "@nexus/shared/rest/join";
 import { and, count, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
-import type { AppEnv } from "../deps.js";
+import type { AppEnv, ControlDeps } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
 import { loadMeeting, meetingRoleFor } from "../services/meetings.js";
 import { verifyPassword } from "../services/password.js";
@@ -14,6 +14,22 @@ import {
   ThrottledError,
 } from "../services/password-throttle.js";
 import { placeMeeting } from "../services/placement.js";
+
+async function wasRemoved(db: ControlDeps["db"], tenantId: string, meetingId: string, userId: string) {
+  const [row] = await db
+    .select({ id: participants.id })
+    .from(participants)
+    .where(
+      and(
+        eq(participants.tenantId, tenantId),
+        eq(participants.meetingId, meetingId),
+        eq(participants.userId, userId),
+        eq(participants.status, "removed"),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
 
 /**
  * Control cannot hold sockets, so joining is two steps: here we check everything that needs the database
@@ -30,6 +46,9 @@ export const joinRoutes = () =>
     const role = meetingRoleFor(user, meeting);
 
     if (meeting.status === "ended") throw new AppError("invalid_state", "the meeting has ended");
+    // A participant a host removed stays out of this meeting: a fresh token must not undo the removal.
+    if (role !== "host" && (await wasRemoved(db, user.tenant_id, id, user.sub)))
+      throw new AppError("forbidden", "a host removed you from this meeting");
     // The meeting's own hosts are let through a lock and a password: they are the ones who set them.
     if (role !== "host") {
       if (meeting.locked) throw new AppError("meeting_locked", "the meeting is locked");
