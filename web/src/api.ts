@@ -121,7 +121,9 @@ export function describeError(error: unknown): string {
     case "unauthorized":
       return "Your sign-in is not valid any more. Please sign in again.";
     case "forbidden":
-      return "You are not allowed to do that.";
+      return /removed/i.test(message)
+        ? "A host removed you from this meeting."
+        : "You are not allowed to do that.";
     case "no_media_host":
       return "No media server is available right now. Try again in a moment.";
     case "unavailable":

@@ -228,7 +228,8 @@ export class MeetingSession {
       this.localVideo ? this.produce("camera", this.localVideo, videoOff) : null,
     ]);
     const failed = results.find((r) => r.status === "rejected");
-    if (failed) {
+    // Removed or ended while sending started: the reason for that is what the person should read.
+    if (failed && !this.closing) {
       this.error = `Could not send your camera or microphone: ${(failed.reason as Error).message}`;
       this.changed();
     }

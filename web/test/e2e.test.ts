@@ -268,6 +268,35 @@ describe("admission", () => {
     expect(await refusal(ended.body.id)).toBe("The meeting has ended.");
   });
 
+  it("tells a removed guest why, and keeps them out when they try to join again", async () => {
+    const host = await person("ivan", "Ivan", "host");
+    const guest = await person("judy", "Judy");
+    const meetingId = await createMeeting(host, "Removal");
+    await joinMeeting(host, server.url, meetingId);
+    await inMeeting(host);
+    await joinMeeting(guest, server.url, meetingId);
+    const guestId = await inMeeting(guest);
+    const remove = host.getByTestId(`remove-${guestId}`);
+    await remove.waitFor();
+    await remove.click();
+    await guest.getByTestId("meeting-over").waitFor();
+    expect(await guest.getByTestId("meeting-over-reason").textContent()).toBe(
+      "You were removed from the meeting by Ivan.",
+    );
+    await waitUntil("guest gone from the host's list", async () => (await remove.count()) === 0);
+
+    await guest.getByTestId("back-to-meetings").click();
+    await guest.getByTestId("screen-meetings").waitFor();
+    await joinMeeting(guest, server.url, meetingId);
+    const error = guest.getByTestId("join-error");
+    const refusal = await waitUntil(
+      "rejoin refused",
+      async () => (await error.isVisible()) && error.textContent(),
+    );
+    expect(refusal).toBe("A host removed you from this meeting.");
+    await host.getByTestId("btn-leave").click();
+  });
+
   it("keeps a third person in the lobby until the host admits them, then they see the others", async () => {
     const host = await person("erin", "Erin", "host");
     const guest = await person("frank", "Frank");
