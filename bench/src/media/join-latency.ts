@@ -6,20 +6,29 @@
  * on a bare Worker/Router/WebRtcServer (no signaling, no room logic), so what signaling and our handlers add
  * is visible.
  *
- *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5]
+ *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--in-process]
+ *
+ * Placement (2 cores): this process is the server (our media host and the bare baseline, each with its
+ * mediasoup worker) on BENCH_SERVER_CPUS (0); the clients (join-client.ts) are a separate node process on
+ * BENCH_LOAD_CPUS (1) with PostgreSQL, so client JSON work does not share the server's event loop.
+ * `--in-process` keeps the earlier layout: clients in this process, everything Node on CPU 1, workers on 0.
  *
  * Our host uses a real PostgreSQL (testkit) for its meeting lookup and participant rows, as in production.
- * Clients are minimal ws clients (JSON, ack matched by id) in this process; the router's RTP capabilities
- * from the join-meeting ack are used as the client's (no mediasoup-client Device, no DTLS/ICE).
+ * The router's RTP capabilities from the join-meeting ack are used as the client's (no mediasoup-client
+ * Device, no DTLS/ICE).
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { resolveWorkerBin } from "@nexus/media/worker-bin";
 import type { types as ms } from "mediasoup";
 import * as mediasoup from "mediasoup";
-import WebSocket from "ws";
-import { LOAD_CPUS, pinSelf, SERVER_CPUS } from "../proc.js";
+import { BENCH_DIR } from "../build.js";
+import { LOAD_CPUS, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
 import {
   countingConnection,
+  JOIN_SECRET,
   loadLine,
   pct,
   pinPid,
@@ -27,100 +36,56 @@ import {
   realPostgres,
   startOurHost,
 } from "./common.js";
+import { concurrent, type JoinTarget, type Sample, sequential } from "./join-client.js";
 
 const { values: args } = parseArgs({
   options: {
     sequential: { type: "string", default: "100" },
     concurrent: { type: "string", default: "20" },
     waves: { type: "string", default: "5" },
+    "in-process": { type: "boolean", default: false },
   },
 });
 const SEQ = Number(args.sequential);
 const CONC = Number(args.concurrent);
 const WAVES = Number(args.waves);
+const IN_PROCESS = args["in-process"];
 
-interface Sample {
-  connectMs: number;
-  joinAckMs: number;
-  readyMs: number;
+interface Clients {
+  run(cmd: { seq: number } | { conc: number }): Promise<Sample[]>;
+  close(): Promise<void>;
 }
 
-/** A bare-bones protocol client: requests `{ id, type, data }`, acks matched by id, notifications ignored. */
-function openClient(url: string): Promise<{
-  request(type: string, data: unknown): Promise<Record<string, unknown>>;
-  close(): void;
-}> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    const pending = new Map<number, { ok: (d: Record<string, unknown>) => void; ko: (e: Error) => void }>();
-    let next = 1;
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error("connect timeout"));
-    }, 10_000);
-    ws.on("message", (raw) => {
-      const msg = JSON.parse(String(raw)) as {
-        id?: number;
-        success?: boolean;
-        data?: unknown;
-        error?: unknown;
-      };
-      if (msg.id === undefined) return;
-      const p = pending.get(msg.id);
-      if (!p) return;
-      pending.delete(msg.id);
-      if (msg.success) p.ok(msg.data as Record<string, unknown>);
-      else p.ko(new Error(JSON.stringify(msg.error)));
-    });
-    ws.once("error", reject);
-    ws.once("open", () => {
-      clearTimeout(timer);
-      resolve({
-        request(type, data) {
-          const id = next++;
-          return new Promise((ok, ko) => {
-            const t = setTimeout(() => {
-              pending.delete(id);
-              ko(new Error(`${type}: no ack in 10 s`));
-            }, 10_000);
-            pending.set(id, {
-              ok: (d) => {
-                clearTimeout(t);
-                ok(d);
-              },
-              ko: (e) => {
-                clearTimeout(t);
-                ko(e);
-              },
-            });
-            ws.send(JSON.stringify({ id, type, data }));
-          });
-        },
-        close: () => ws.close(1000),
-      });
-    });
-  });
+function inProcessClients(target: JoinTarget): Clients {
+  return {
+    run: (cmd) => ("seq" in cmd ? sequential(target, cmd.seq) : concurrent(target, cmd.conc)),
+    close: async () => {},
+  };
 }
 
-async function oursJoin(wsUrl: string, token: string): Promise<Sample> {
-  const t0 = performance.now();
-  const c = await openClient(`${wsUrl}/?token=${encodeURIComponent(token)}`);
-  const t1 = performance.now();
-  const joined = await c.request("join-meeting", {});
-  const t2 = performance.now();
-  const peers = joined.peers as { producers: { producer_id: string; kind: string }[] }[];
-  const producer = peers.flatMap((p) => p.producers).find((p) => p.kind === "video");
-  if (!producer) throw new Error("no video producer in the room");
-  const transport = await c.request("create-transport", { direction: "recv" });
-  const consumer = await c.request("consume", {
-    transport_id: transport.transport_id,
-    producer_id: producer.producer_id,
-    rtp_capabilities: joined.router_rtp_capabilities,
+/** The clients as their own node process on the load core; one command per line, one answer per line. */
+async function childClients(target: JoinTarget): Promise<Clients> {
+  const file = join(BENCH_DIR, "src/media/join-client.ts");
+  const argv = pinned(LOAD_CPUS, [process.execPath, "--import", "tsx", file, JSON.stringify(target)]);
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
+    cwd: BENCH_DIR,
+    stdio: ["pipe", "pipe", "inherit"],
   });
-  await c.request("resume-consumer", { consumer_id: consumer.consumer_id });
-  const t3 = performance.now();
-  c.close();
-  return { connectMs: t1 - t0, joinAckMs: t2 - t1, readyMs: t3 - t1 };
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return {
+    async run(cmd) {
+      child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+      const next = await lines.next();
+      if (next.done) throw new Error("client process exited");
+      const answer = JSON.parse(next.value) as { samples?: Sample[]; error?: string };
+      if (!answer.samples) throw new Error(`client process: ${answer.error}`);
+      return answer.samples;
+    },
+    async close() {
+      child.stdin!.end();
+      await stopChild(child);
+    },
+  };
 }
 
 async function bareJoin(router: ms.Router, server: ms.WebRtcServer, producerId: string): Promise<Sample> {
@@ -153,13 +118,17 @@ function line(label: string, xs: number[]): string {
 }
 
 async function main() {
-  pinSelf(LOAD_CPUS);
   const workerBin = resolveWorkerBin();
+  // PostgreSQL inherits the affinity of the process that starts it: start it from the load core.
+  pinSelf(LOAD_CPUS);
+  const pg = await realPostgres();
+  if (!IN_PROCESS) pinSelf(SERVER_CPUS);
   console.log(
-    `join latency; node (server + clients) on CPU ${LOAD_CPUS}, workers on CPU ${SERVER_CPUS}; ${loadLine()}`,
+    IN_PROCESS
+      ? `join latency, --in-process: node (server + clients) and PostgreSQL on CPU ${LOAD_CPUS}, workers on CPU ${SERVER_CPUS}; ${loadLine()}`
+      : `join latency: server node + workers on CPU ${SERVER_CPUS}; client process and PostgreSQL on CPU ${LOAD_CPUS}; ${loadLine()}`,
   );
 
-  const pg = await realPostgres();
   const ours = await startOurHost({ rtcMinPort: 41_990, db: pg.db });
   pinPid(ours.host.pool.workers[0]!.pid, SERVER_CPUS);
   const meetingId = await ours.createMeeting(CONC + 10);
@@ -200,10 +169,23 @@ async function main() {
     rtpParameters: VIDEO_PARAMS as ms.RtpParameters,
   });
 
-  const tokens = async (n: number) => Promise.all(Array.from({ length: n }, () => ours.token(meetingId)));
+  const target: JoinTarget = {
+    wsUrl: ours.host.wsUrl,
+    meetingId,
+    tenantId: ours.tenantId,
+    hostId: ours.host.hostId,
+    secret: JOIN_SECRET,
+  };
+  const clients = IN_PROCESS ? inProcessClients(target) : await childClients(target);
   // Warm both paths (JIT, first transport on the WebRtcServer) before anything is recorded.
-  for (const t of await tokens(5)) await oursJoin(ours.host.wsUrl, t);
+  await clients.run({ seq: 5 });
   for (let i = 0; i < 5; i++) await bareJoin(router, server, bareProducer.id);
+  const settle = async () => {
+    // Our peers leave on close (grace 0); let the room settle before the next block.
+    const deadline = Date.now() + 10_000;
+    while (room.peers.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  await settle();
 
   const oursSeq: Sample[] = [];
   const bareSeq: Sample[] = [];
@@ -211,19 +193,18 @@ async function main() {
   const bareConc: Sample[] = [];
   // Alternate in blocks of ten so drifting machine load lands on both.
   for (let block = 0; block < SEQ / 10; block++) {
-    for (const t of await tokens(10)) oursSeq.push(await oursJoin(ours.host.wsUrl, t));
+    oursSeq.push(...(await clients.run({ seq: 10 })));
+    await settle();
     for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
   }
   for (let wave = 0; wave < WAVES; wave++) {
-    const ts = await tokens(CONC);
-    oursConc.push(...(await Promise.all(ts.map((t) => oursJoin(ours.host.wsUrl, t)))));
+    oursConc.push(...(await clients.run({ conc: CONC })));
     bareConc.push(
       ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
     );
-    // Our peers leave on close (grace 0); let the room settle before the next wave.
-    const deadline = Date.now() + 10_000;
-    while (room.peers.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await settle();
   }
+  await clients.close();
 
   console.log(`\n${loadLine()}`);
   console.log("| path | joins | p50 ms | p99 ms | max ms |");
