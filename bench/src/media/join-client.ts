@@ -70,6 +70,16 @@ function openClient(url: string): Promise<{
       else p.ko(new Error(JSON.stringify(msg.error)));
     });
     ws.once("error", reject);
+    // A socket the server closes fails what it still owes instead of leaving it to the 10 s timeout.
+    let lastError = "";
+    ws.on("error", (err) => {
+      lastError = String(err);
+    });
+    ws.once("close", (code, reason) => {
+      const why = `socket closed ${code} ${String(reason)}${lastError ? ` (${lastError})` : ""}`;
+      for (const p of pending.values()) p.ko(new Error(why));
+      pending.clear();
+    });
     ws.once("open", () => {
       clearTimeout(timer);
       resolve({

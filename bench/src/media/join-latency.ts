@@ -6,7 +6,11 @@
  * on a bare Worker/Router/WebRtcServer (no signaling, no room logic), so what signaling and our handlers add
  * is visible.
  *
- *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--in-process]
+ *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--in-process] [--profile]
+ *
+ * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only
+ * (the bare waves run after it), writes it to bench/.profiles/join-concurrent.cpuprofile and prints the
+ * server's busy CPU per join and the first-party functions it was spent under.
  *
  * Placement (2 cores): this process is the server (our media host and the bare baseline, each with its
  * mediasoup worker) on BENCH_SERVER_CPUS (0); the clients (join-client.ts) are a separate node process on
@@ -18,6 +22,8 @@
  * Device, no DTLS/ICE).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -26,6 +32,7 @@ import type { types as ms } from "mediasoup";
 import * as mediasoup from "mediasoup";
 import { BENCH_DIR } from "../build.js";
 import { LOAD_CPUS, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
+import { type CpuProfile, summarizeProfile } from "../profile.js";
 import {
   countingConnection,
   JOIN_SECRET,
@@ -44,12 +51,15 @@ const { values: args } = parseArgs({
     concurrent: { type: "string", default: "20" },
     waves: { type: "string", default: "5" },
     "in-process": { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
   },
 });
 const SEQ = Number(args.sequential);
 const CONC = Number(args.concurrent);
 const WAVES = Number(args.waves);
 const IN_PROCESS = args["in-process"];
+/** CPU-profile this process (the server) over our concurrent waves only; the bare waves then run after them. */
+const PROFILE = args.profile;
 
 interface Clients {
   run(cmd: { seq: number } | { conc: number }): Promise<Sample[]>;
@@ -111,6 +121,37 @@ const VIDEO_PARAMS = {
   codecs: [{ mimeType: "video/VP8", payloadType: 96, clockRate: 90_000 }],
   encodings: [{ ssrc: 11_111_111 }],
 };
+
+async function startProfiler(): Promise<{ stop(joins: number): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 100 });
+  await session.post("Profiler.start");
+  const cpu0 = process.cpuUsage();
+  return {
+    async stop(joins) {
+      const cpu = process.cpuUsage(cpu0);
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      const dir = join(BENCH_DIR, ".profiles");
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, "join-concurrent.cpuprofile");
+      writeFileSync(file, JSON.stringify(profile));
+      const s = summarizeProfile(profile as unknown as CpuProfile);
+      const per = (ms: number) => `${((ms / joins) * 1000).toFixed(0).padStart(6)} µs/join`;
+      const lines = [
+        `server CPU over ${joins} concurrent joins (process.cpuUsage, all threads): ${per((cpu.user + cpu.system) / 1000)}; main thread busy in the profile: ${per(s.busyMs)}`,
+        "first-party functions on the stack (inclusive):",
+        ...s.firstPartyOnStack.slice(0, 40).map((f) => `  ${per(f.ms)}  ${f.name}`),
+        "on the stack by package:",
+        ...s.onStack.slice(0, 20).map((f) => `  ${per(f.ms)}  ${f.name}`),
+        `profile: ${file}`,
+      ];
+      return lines.join("\n");
+    },
+  };
+}
 
 function line(label: string, xs: number[]): string {
   const f = (x: number) => x.toFixed(2).padStart(7);
@@ -197,12 +238,21 @@ async function main() {
     await settle();
     for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
   }
-  for (let wave = 0; wave < WAVES; wave++) {
-    oursConc.push(...(await clients.run({ conc: CONC })));
+  const bareWave = async () => {
     bareConc.push(
       ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
     );
+  };
+  const profiler = PROFILE ? await startProfiler() : null;
+  for (let wave = 0; wave < WAVES; wave++) {
+    oursConc.push(...(await clients.run({ conc: CONC })));
+    if (!profiler) await bareWave();
     await settle();
+  }
+  if (profiler) {
+    const report = await profiler.stop(oursConc.length);
+    for (let wave = 0; wave < WAVES; wave++) await bareWave();
+    console.log(report);
   }
   await clients.close();
 
