@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
-import { verifyJoinToken } from "@nexus/platform/join-token";
+import { verifyJoinTokenSync } from "@nexus/platform/join-token";
 import { AppError } from "@nexus/shared/errors";
-import { decodeJwt } from "jose";
 import { subscribeMeetingEvents } from "./cluster/bus-subscriber.js";
 import { startHeartbeat } from "./cluster/heartbeat.js";
 import { ensureOwnership } from "./cluster/ownership.js";
@@ -134,9 +133,12 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
         return { claims: found.peer.claims, resumePeer: found };
       }
       if (!token) throw new AppError("unauthorized", "join token required");
-      const claims = await verifyJoinToken(token, { secret: config.joinTokenSecret, hostId, now: now() });
-      const exp = decodeJwt(token).exp ?? 0;
-      if (!usedTokens.use(claims.jti, exp * 1000))
+      const { claims, expiresAt } = verifyJoinTokenSync(token, {
+        secret: config.joinTokenSecret,
+        hostId,
+        now: now(),
+      });
+      if (!usedTokens.use(claims.jti, expiresAt.getTime()))
         throw new AppError("unauthorized", "join token already used");
       if (rooms.isDraining && !rooms.get(claims.meeting_id)) {
         throw new AppError("unavailable", "this media host is draining");
