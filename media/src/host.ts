@@ -10,6 +10,7 @@ import type { MediaConfig } from "./config.js";
 import { HANDLERS } from "./handlers/index.js";
 import { leftLobby } from "./handlers/lobby.js";
 import { ChatService } from "./meeting/chat.js";
+import { LiveMeetings } from "./meeting/live-meetings.js";
 import { LobbyBook } from "./meeting/lobby-book.js";
 import { MeetingRecords } from "./meeting/records.js";
 import type { MeetingServices } from "./meeting/services.js";
@@ -77,6 +78,15 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
   });
 
   const meetings = meetingLoader(db.db);
+  const liveMeetings = new LiveMeetings({
+    load: meetings.load,
+    isLive: (meetingId) => {
+      const room = rooms.get(meetingId);
+      return room !== undefined && !room.closed;
+    },
+    maxAgeMs: config.meetingCacheMs,
+    now: () => now().getTime(),
+  });
   const recorder = new ParticipantRecorder(db.db, hostId, logger, now);
   const records = new MeetingRecords({
     db: db.db,
@@ -104,6 +114,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
         records.left(room, peer);
       },
       roomClosed: (room) => {
+        liveMeetings.forget(room.id);
         records.roomClosed(room);
         registry
           .releaseMeeting(room.id, hostId)
@@ -120,6 +131,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     records,
     lobby: new LobbyBook(),
     chat: new ChatService({ db: db.db, logger, now, randomId: randomUUID }),
+    meetings: liveMeetings,
   };
   const metrics = createMediaMetrics(rooms, pool, hostId);
   const refusals = createJoinCounter(metrics);
@@ -143,7 +155,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       if (rooms.isDraining && !rooms.get(claims.meeting_id)) {
         throw new AppError("unavailable", "this media host is draining");
       }
-      const meeting = await meetings.load(claims.tenant_id, claims.meeting_id);
+      const meeting = await liveMeetings.get(claims.tenant_id, claims.meeting_id);
       if (!meeting) throw new AppError("not_found", "meeting not found");
       if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
       await ensureOwnership(registry, claims.meeting_id, hostId, config.claimTtlMs);
@@ -219,7 +231,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       for (const room of rooms.all()) await registry.claimMeeting(room.id, hostId, config.claimTtlMs);
     },
   });
-  const unsubscribe = await subscribeMeetingEvents(bus, rooms, services.lobby, logger);
+  const unsubscribe = await subscribeMeetingEvents(bus, rooms, services.lobby, liveMeetings, logger);
   await heartbeat.beat();
   logger.info({ ws_url: wsUrl, workers: pool.liveSlots.length }, "media host listening");
 

@@ -4,9 +4,12 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Peer } from "./peer.js";
 import type { MeetingInfo, Room } from "./room.js";
 
+/** The meeting row as the join path needs it: the room's part, its status, and the lobby/lock gate. */
+export type MeetingSnapshot = MeetingInfo & { status: string; lobbyEnabled: boolean; locked: boolean };
+
 export interface MeetingLoader {
-  /** The meeting row as a live room needs it; null when it does not exist for that tenant or has ended. */
-  load(tenantId: string, meetingId: string): Promise<(MeetingInfo & { status: string }) | null>;
+  /** The meeting row as a live room needs it; null when it does not exist for that tenant. */
+  load(tenantId: string, meetingId: string): Promise<MeetingSnapshot | null>;
 }
 
 export function meetingLoader(db: Db): MeetingLoader {
@@ -23,6 +26,8 @@ export function meetingLoader(db: Db): MeetingLoader {
         id: row.id,
         tenantId: row.tenantId,
         status: row.status,
+        lobbyEnabled: row.lobbyEnabled,
+        locked: row.locked,
         maxParticipants: row.maxParticipants,
         settings: {
           allow_screen_share: s.allow_screen_share ?? true,
