@@ -18,6 +18,7 @@ import { createJoinCounter, createMediaMetrics } from "./metrics.js";
 import { meetingLoader, ParticipantRecorder } from "./persistence.js";
 import { RoomManager } from "./rooms.js";
 import { startSignalServer } from "./signal-server.js";
+import { TransportBytes } from "./transport-bytes.js";
 import { resolveWorkerBin } from "./worker-bin.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -78,6 +79,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
   });
 
   const meetings = meetingLoader(db.db);
+  const transportBytes = new TransportBytes();
   const liveMeetings = new LiveMeetings({
     load: meetings.load,
     isLive: (meetingId) => {
@@ -113,6 +115,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
         recorder.left(room, peer);
         records.left(room, peer);
       },
+      transportClosing: (transport) => transportBytes.beforeClose(transport),
       roomClosed: (room) => {
         liveMeetings.forget(room.id);
         records.roomClosed(room);
@@ -133,7 +136,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     chat: new ChatService({ db: db.db, logger, now, randomId: randomUUID }),
     meetings: liveMeetings,
   };
-  const metrics = createMediaMetrics(rooms, pool, hostId);
+  const metrics = createMediaMetrics(rooms, pool, hostId, transportBytes);
   const refusals = createJoinCounter(metrics);
   const usedTokens = new UsedTokens(() => now().getTime());
 

@@ -59,6 +59,8 @@ export interface RoomHooks {
   peerUpdated(room: Room, peer: Peer): void;
   peerLeft(room: Room, peer: Peer): void;
   roomClosed(room: Room): void;
+  /** A transport the room is about to close (its final statistics can still be read). */
+  transportClosing?(transport: ms.WebRtcTransport): void;
 }
 
 export interface RoomOptions {
@@ -186,7 +188,7 @@ export class Room {
     peer.clearGrace();
     this.peers.delete(peer.id);
     this.slotRef.load = Math.max(0, this.slotRef.load - 1);
-    peer.closeMedia();
+    peer.closeMedia(this.options.hooks.transportClosing);
     this.broadcast("participant-left", { participant_id: peer.id, reason });
     this.options.hooks.peerLeft(this, peer);
     if (this.peers.size === 0) this.close();
@@ -209,7 +211,7 @@ export class Room {
     this.closedFlag = true;
     for (const peer of this.peers.values()) {
       peer.clearGrace();
-      peer.closeMedia();
+      peer.closeMedia(this.options.hooks.transportClosing);
       this.options.hooks.peerLeft(this, peer);
     }
     this.slotRef.load = Math.max(0, this.slotRef.load - this.peers.size);
@@ -236,7 +238,7 @@ export class Room {
     this.speakerObserver = observer;
     this.watchSpeaker(observer);
     for (const peer of this.peers.values()) {
-      peer.closeMedia();
+      peer.closeMedia(this.options.hooks.transportClosing);
       const sharing = peer.state.is_screen_sharing;
       peer.state.is_screen_sharing = false;
       if (sharing) this.options.hooks.peerUpdated(this, peer);

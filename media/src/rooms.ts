@@ -125,6 +125,7 @@ export class RoomManager {
           this.options.hooks.peerLeft(r, p);
         },
         roomClosed: (r) => this.onRoomClosed(r),
+        transportClosing: (t) => this.options.hooks.transportClosing?.(t),
       },
     });
     if (this.closed) {
