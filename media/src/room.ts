@@ -123,9 +123,20 @@ export class Room {
   get slot(): WorkerSlot {
     return this.slotRef;
   }
+  /**
+   * The router's capabilities, fixed for its lifetime. mediasoup's getter deep-clones them on every read,
+   * which every join-meeting ack paid for; one copy per router is kept instead (nothing writes to it: it is
+   * only serialized into acks).
+   */
   get rtpCapabilities(): ms.RtpCapabilities {
-    return this.router.rtpCapabilities;
+    if (this.capsOf !== this.router) {
+      this.caps = this.router.rtpCapabilities;
+      this.capsOf = this.router;
+    }
+    return this.caps!;
   }
+  private caps: ms.RtpCapabilities | null = null;
+  private capsOf: ms.Router | null = null;
   get routerId(): string {
     return this.router.id;
   }
