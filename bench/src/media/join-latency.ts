@@ -170,12 +170,14 @@ async function main() {
       : `join latency: server node + workers on CPU ${SERVER_CPUS}; client process and PostgreSQL on CPU ${LOAD_CPUS}; ${loadLine()}`,
   );
 
-  const ours = await startOurHost({ rtcMinPort: 41_990, db: pg.db });
+  // Every port below Linux's ephemeral range (32768-60999): a client-heavy run beside this one (thousands of
+  // sockets in TIME-WAIT) cannot then hold the port a worker wants to bind.
+  const ours = await startOurHost({ rtcMinPort: 31_990, db: pg.db });
   pinPid(ours.host.pool.workers[0]!.pid, SERVER_CPUS);
   const meetingId = await ours.createMeeting(CONC + 10);
   const { room, peer } = await ours.host.rooms.join(ours.claims(meetingId), countingConnection(0));
   const ingress = await plainTransportInRoom(room, peer, {
-    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 42_000, max: 42_999 } },
+    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 32_000, max: 32_299 } },
     rtcpMux: true,
     comedia: true,
   });
@@ -196,12 +198,12 @@ async function main() {
   });
   const server = await worker.createWebRtcServer({
     listenInfos: [
-      { protocol: "udp", ip: "127.0.0.1", port: 43_000 },
-      { protocol: "tcp", ip: "127.0.0.1", port: 43_000 },
+      { protocol: "udp", ip: "127.0.0.1", port: 32_300 },
+      { protocol: "tcp", ip: "127.0.0.1", port: 32_300 },
     ],
   });
   const bareIn = await router.createPlainTransport({
-    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 43_001, max: 43_999 } },
+    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 32_301, max: 32_599 } },
     rtcpMux: true,
     comedia: true,
   });
