@@ -42,6 +42,7 @@ import {
   plainTransportInRoom,
   realPostgres,
   startOurHost,
+  threadsCpuNs,
 } from "./common.js";
 import { concurrent, type JoinTarget, type Sample, sequential } from "./join-client.js";
 
@@ -234,22 +235,45 @@ async function main() {
   const bareSeq: Sample[] = [];
   const oursConc: Sample[] = [];
   const bareConc: Sample[] = [];
+  // CPU of this process (server side, main thread and its helpers) and of each worker, per path, so the
+  // figures can be compared per join whatever the clients' speed. In --in-process mode ours includes the clients.
+  const oursWorkerPid = ours.host.pool.workers[0]!.pid;
+  const cpu = { ours: { node: 0, worker: 0, joins: 0 }, bare: { node: 0, worker: 0, joins: 0 } };
+  const metered = async <T>(path: "ours" | "bare", joins: number, run: () => Promise<T>): Promise<T> => {
+    const pid = path === "ours" ? oursWorkerPid : worker.pid;
+    const n0 = process.cpuUsage();
+    const w0 = threadsCpuNs(pid);
+    const out = await run();
+    const n = process.cpuUsage(n0);
+    cpu[path].node += (n.user + n.system) / 1000;
+    cpu[path].worker += (threadsCpuNs(pid) - w0) / 1e6;
+    cpu[path].joins += joins;
+    return out;
+  };
   // Alternate in blocks of ten so drifting machine load lands on both.
   for (let block = 0; block < SEQ / 10; block++) {
-    oursSeq.push(...(await clients.run({ seq: 10 })));
-    await settle();
-    for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
+    await metered("ours", 10, async () => {
+      oursSeq.push(...(await clients.run({ seq: 10 })));
+      await settle();
+    });
+    await metered("bare", 10, async () => {
+      for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
+    });
   }
-  const bareWave = async () => {
-    bareConc.push(
-      ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
-    );
-  };
+  const bareWave = () =>
+    metered("bare", CONC, async () => {
+      bareConc.push(
+        ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
+      );
+    });
   const profiler = PROFILE ? await startProfiler() : null;
   for (let wave = 0; wave < WAVES; wave++) {
-    oursConc.push(...(await clients.run({ conc: CONC })));
+    // The wave's leaves (on socket close) are counted with it: settle() waits for them.
+    await metered("ours", CONC, async () => {
+      oursConc.push(...(await clients.run({ conc: CONC })));
+      await settle();
+    });
     if (!profiler) await bareWave();
-    await settle();
   }
   if (profiler) {
     const report = await profiler.stop(oursConc.length);
@@ -330,6 +354,12 @@ async function main() {
             bareConc.map((s) => s.readyMs),
           )
       ).toFixed(2)}`,
+  );
+  const per = (x: number, joins: number) => (joins ? ((x / joins) * 1000).toFixed(0) : "-");
+  console.log(
+    `CPU per join, all measured joins (µs): ours node ${per(cpu.ours.node, cpu.ours.joins)} + worker ${per(cpu.ours.worker, cpu.ours.joins)}; ` +
+      `bare node ${per(cpu.bare.node, cpu.bare.joins)} + worker ${per(cpu.bare.worker, cpu.bare.joins)}` +
+      (IN_PROCESS ? " (ours' node figure includes the clients)" : ""),
   );
   worker.close();
   await ours.close();
