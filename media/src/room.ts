@@ -367,15 +367,23 @@ export class Room {
     const { peer: producerPeer, source } = owner;
     if (producerPeer === peer) throw new AppError("bad_request", "cannot consume your own producer");
     const rtpCapabilities = input.rtp_capabilities as ms.RtpCapabilities;
-    if (!this.router.canConsume({ producerId: input.producer_id, rtpCapabilities })) {
-      throw new AppError("bad_request", "your device cannot receive this producer");
+    // No router.canConsume first: consume() makes the same check (validated capabilities, a non-RTX codec
+    // in common) and the pre-check cost a deep clone of both sides on every consume. Its refusals are
+    // answered as canConsume's were.
+    let consumer: ms.Consumer;
+    try {
+      consumer = await transport.consume({
+        producerId: input.producer_id,
+        rtpCapabilities,
+        paused: true,
+        appData: { participantId: peer.id },
+      });
+    } catch (error) {
+      if (error instanceof TypeError || (error as Error)?.name === "UnsupportedError") {
+        throw new AppError("bad_request", "your device cannot receive this producer");
+      }
+      throw error;
     }
-    const consumer = await transport.consume({
-      producerId: input.producer_id,
-      rtpCapabilities,
-      paused: true,
-      appData: { participantId: peer.id },
-    });
     peer.consumers.set(consumer.id, consumer);
     consumer.observer.on("close", () => peer.consumers.delete(consumer.id));
     consumer.on("producerclose", () => {
