@@ -191,20 +191,25 @@ export class ParticipantRecorder {
   private async writeJoined(ops: JoinedOp[]): Promise<void> {
     // One statement may not touch a row twice: the later join of one participant wins.
     const rows = [...new Map(ops.map((op) => [op.row.id, op.row])).values()];
-    await this.db
-      .insert(participants)
-      .values(rows)
-      .onConflictDoUpdate({
-        target: participants.id,
-        set: {
-          status: "joined",
-          mediaHostId: this.hostId,
-          joinedAt: sql`excluded.joined_at`,
-          leftAt: null,
-          displayName: sql`excluded.display_name`,
-          role: sql`excluded.role`,
-        },
-      });
+    // One array parameter per column (unnest), not one parameter per value: building a multi-row VALUES
+    // list was most of this write's CPU on the host, and it grew with the batch.
+    const col = <T>(pick: (r: (typeof rows)[number]) => T) => sql.param(rows.map(pick));
+    await this.db.execute(sql`
+      insert into ${participants} (id, tenant_id, meeting_id, user_id, display_name, role, status,
+        media_host_id, is_muted, is_video_on, is_screen_sharing, joined_at, left_at)
+      select u.id, u.tenant_id, u.meeting_id, u.user_id, u.display_name, u.role, 'joined',
+        ${this.hostId}, u.is_muted, u.is_video_on, u.is_screen_sharing, u.joined_at, null
+      from unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.tenantId)}::text[],
+        ${col((r) => r.meetingId)}::uuid[], ${col((r) => r.userId)}::text[],
+        ${col((r) => r.displayName)}::text[], ${col((r) => r.role ?? "member")}::text[],
+        ${col((r) => r.isMuted ?? false)}::boolean[], ${col((r) => r.isVideoOn ?? false)}::boolean[],
+        ${col((r) => r.isScreenSharing ?? false)}::boolean[],
+        ${col((r) => (r.joinedAt as Date).toISOString())}::timestamptz[])
+        as u(id, tenant_id, meeting_id, user_id, display_name, role, is_muted, is_video_on,
+          is_screen_sharing, joined_at)
+      on conflict (id) do update set status = 'joined', media_host_id = excluded.media_host_id,
+        joined_at = excluded.joined_at, left_at = null, display_name = excluded.display_name,
+        role = excluded.role`);
     const perMeeting = new Map<
       string,
       { tenantId: string; peak: number; joins: number; at: Date; first: Date | null }
@@ -271,13 +276,11 @@ export class ParticipantRecorder {
         );
       return;
     }
-    const values = sql.join(
-      ops.map((op) => sql`(${op.tenantId}, ${op.participantId}::uuid, ${op.at.toISOString()}::timestamptz)`),
-      sql`, `,
-    );
+    const col = <T>(pick: (op: LeftOp) => T) => sql.param(ops.map(pick));
     await this.db.execute(sql`
       update ${participants} set status = 'left', left_at = v.left_at, is_screen_sharing = false
-      from (values ${values}) as v(tenant_id, id, left_at)
+      from unnest(${col((op) => op.tenantId)}::text[], ${col((op) => op.participantId)}::uuid[],
+        ${col((op) => op.at.toISOString())}::timestamptz[]) as v(tenant_id, id, left_at)
       where ${participants.tenantId} = v.tenant_id and ${participants.id} = v.id
         and ${participants.status} = 'joined'`);
   }

@@ -22,7 +22,7 @@ describe("meeting row on the join path while the room is live", () => {
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
     fx = await startHostFixture({
-      rtcMinPort: 41300,
+      rtcMinPort: 31300,
       db: t.database,
       now: clock,
       graceMs: 0,
