@@ -14,7 +14,6 @@ export class TransportBytes {
   sent = 0;
   private readonly last = new Map<string, Stats>();
   private readonly closing = new Set<string>();
-  private readonly finals = new Set<Promise<void>>();
 
   /** Reads every live transport and adds what each has moved since it was last read. */
   async sample(transports: Iterable<ms.Transport>): Promise<void> {
@@ -22,7 +21,9 @@ export class TransportBytes {
     const stats = await Promise.all(live.map((t) => t.getStats().catch(() => [] as never[])));
     live.forEach((t, i) => {
       const s = stats[i]?.[0] as Stats | undefined;
-      if (s) this.add(t.id, s);
+      // Closed while this read was out: its final read (beforeClose) is later and counts it; adding this
+      // one after that has cleared the transport's figures would count it twice.
+      if (s && !t.closed) this.add(t.id, s);
     });
     const seen = new Set(live.map((t) => t.id));
     for (const id of this.last.keys()) if (!seen.has(id) && !this.closing.has(id)) this.last.delete(id);
@@ -33,7 +34,7 @@ export class TransportBytes {
     if (transport.closed || this.closing.has(transport.id)) return;
     const id = transport.id;
     this.closing.add(id);
-    const done = transport
+    transport
       .getStats()
       .then(([s]) => {
         if (s) this.add(id, s as Stats);
@@ -42,14 +43,7 @@ export class TransportBytes {
       .finally(() => {
         this.closing.delete(id);
         this.last.delete(id);
-        this.finals.delete(done);
       });
-    this.finals.add(done);
-  }
-
-  /** Resolves when the final reads of transports closed so far have been counted. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.finals]);
   }
 
   private add(id: string, s: Stats): void {
