@@ -16,7 +16,7 @@ interface ProfileNode {
   callFrame: CallFrame;
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -33,6 +33,8 @@ export interface ProfileSummary {
   /** Time with the package anywhere on the stack: what it costs including what it calls. */
   onStack: Share[];
   byFunction: Share[];
+  /** Time with each first-party function on the stack (inclusive): where our own code spends, callees included. */
+  firstPartyOnStack: Share[];
 }
 
 function owner(frame: CallFrame): string {
@@ -54,11 +56,15 @@ const ranked = (m: Map<string, number>, busy: number): Share[] =>
     .sort((a, b) => b.ms - a.ms);
 
 export function summarize(file: string): ProfileSummary {
-  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  return summarizeProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile);
+}
+
+export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const pkg = new Map<string, number>();
   const fn = new Map<string, number>();
   const stack = new Map<string, number>();
+  const ours = new Map<string, number>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   let busyUs = 0;
@@ -73,11 +79,16 @@ export function summarize(file: string): ProfileSummary {
     const f = `${node.callFrame.functionName || "(anonymous)"} [${p}:${node.callFrame.lineNumber + 1}]`;
     fn.set(f, (fn.get(f) ?? 0) + us);
     const seen = new Set<string>();
+    const seenOurs = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)?.callFrame;
-      if (frame && frame.functionName !== "(root)") seen.add(owner(frame));
+      if (!frame || frame.functionName === "(root)") continue;
+      const o = owner(frame);
+      seen.add(o);
+      if (o.startsWith("first-party")) seenOurs.add(`${frame.functionName || "(anonymous)"} [${o}]`);
     }
     for (const s of seen) stack.set(s, (stack.get(s) ?? 0) + us);
+    for (const s of seenOurs) ours.set(s, (ours.get(s) ?? 0) + us);
   });
   const busyMs = busyUs / 1000;
   return {
@@ -85,6 +96,7 @@ export function summarize(file: string): ProfileSummary {
     byPackage: ranked(pkg, busyMs),
     onStack: ranked(stack, busyMs),
     byFunction: ranked(fn, busyMs),
+    firstPartyOnStack: ranked(ours, busyMs),
   };
 }
 

@@ -35,6 +35,8 @@ const EnvSchema = v.object({
   MEDIA_HEARTBEAT_MS: int(5_000, 100),
   /** How long a meeting stays claimed by this host between heartbeats. */
   MEDIA_CLAIM_TTL_MS: int(60_000, 1_000),
+  /** How long the join path trusts a live meeting's row from memory before reading it again (0 = always read). */
+  MEDIA_MEETING_CACHE_MS: int(5_000, 0),
   MEDIA_MAX_MESSAGE_BYTES: int(64 * 1024, 1024),
   MEDIA_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
   /** Token bucket per connection: sustained messages per second and burst. */
@@ -61,6 +63,7 @@ export interface MediaConfig {
   reconnectGraceMs: number;
   heartbeatMs: number;
   claimTtlMs: number;
+  meetingCacheMs: number;
   maxMessageBytes: number;
   maxBackpressureBytes: number;
   ratePerSec: number;
@@ -99,6 +102,7 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     reconnectGraceMs: e.RECONNECT_GRACE_MS,
     heartbeatMs: e.MEDIA_HEARTBEAT_MS,
     claimTtlMs: e.MEDIA_CLAIM_TTL_MS,
+    meetingCacheMs: e.MEDIA_MEETING_CACHE_MS,
     maxMessageBytes: e.MEDIA_MAX_MESSAGE_BYTES,
     maxBackpressureBytes: e.MEDIA_MAX_BACKPRESSURE_BYTES,
     ratePerSec: e.MEDIA_RATE_PER_SEC,

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
-import { verifyJoinToken } from "@nexus/platform/join-token";
+import { verifyJoinTokenSync } from "@nexus/platform/join-token";
 import { AppError } from "@nexus/shared/errors";
-import { decodeJwt } from "jose";
 import { subscribeMeetingEvents } from "./cluster/bus-subscriber.js";
 import { startHeartbeat } from "./cluster/heartbeat.js";
 import { ensureOwnership } from "./cluster/ownership.js";
@@ -11,6 +10,7 @@ import type { MediaConfig } from "./config.js";
 import { HANDLERS } from "./handlers/index.js";
 import { leftLobby } from "./handlers/lobby.js";
 import { ChatService } from "./meeting/chat.js";
+import { LiveMeetings } from "./meeting/live-meetings.js";
 import { LobbyBook } from "./meeting/lobby-book.js";
 import { MeetingRecords } from "./meeting/records.js";
 import type { MeetingServices } from "./meeting/services.js";
@@ -18,6 +18,7 @@ import { createJoinCounter, createMediaMetrics } from "./metrics.js";
 import { meetingLoader, ParticipantRecorder } from "./persistence.js";
 import { RoomManager } from "./rooms.js";
 import { startSignalServer } from "./signal-server.js";
+import { TransportBytes } from "./transport-bytes.js";
 import { resolveWorkerBin } from "./worker-bin.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -78,6 +79,16 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
   });
 
   const meetings = meetingLoader(db.db);
+  const transportBytes = new TransportBytes();
+  const liveMeetings = new LiveMeetings({
+    load: meetings.load,
+    isLive: (meetingId) => {
+      const room = rooms.get(meetingId);
+      return room !== undefined && !room.closed;
+    },
+    maxAgeMs: config.meetingCacheMs,
+    now: () => now().getTime(),
+  });
   const recorder = new ParticipantRecorder(db.db, hostId, logger, now);
   const records = new MeetingRecords({
     db: db.db,
@@ -104,7 +115,9 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
         recorder.left(room, peer);
         records.left(room, peer);
       },
+      transportClosing: (transport) => transportBytes.beforeClose(transport),
       roomClosed: (room) => {
+        liveMeetings.forget(room.id);
         records.roomClosed(room);
         registry
           .releaseMeeting(room.id, hostId)
@@ -121,8 +134,9 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     records,
     lobby: new LobbyBook(),
     chat: new ChatService({ db: db.db, logger, now, randomId: randomUUID }),
+    meetings: liveMeetings,
   };
-  const metrics = createMediaMetrics(rooms, pool, hostId);
+  const metrics = createMediaMetrics(rooms, pool, hostId, transportBytes);
   const refusals = createJoinCounter(metrics);
   const usedTokens = new UsedTokens(() => now().getTime());
 
@@ -134,14 +148,17 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
         return { claims: found.peer.claims, resumePeer: found };
       }
       if (!token) throw new AppError("unauthorized", "join token required");
-      const claims = await verifyJoinToken(token, { secret: config.joinTokenSecret, hostId, now: now() });
-      const exp = decodeJwt(token).exp ?? 0;
-      if (!usedTokens.use(claims.jti, exp * 1000))
+      const { claims, expiresAt } = verifyJoinTokenSync(token, {
+        secret: config.joinTokenSecret,
+        hostId,
+        now: now(),
+      });
+      if (!usedTokens.use(claims.jti, expiresAt.getTime()))
         throw new AppError("unauthorized", "join token already used");
       if (rooms.isDraining && !rooms.get(claims.meeting_id)) {
         throw new AppError("unavailable", "this media host is draining");
       }
-      const meeting = await meetings.load(claims.tenant_id, claims.meeting_id);
+      const meeting = await liveMeetings.get(claims.tenant_id, claims.meeting_id);
       if (!meeting) throw new AppError("not_found", "meeting not found");
       if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
       await ensureOwnership(registry, claims.meeting_id, hostId, config.claimTtlMs);
@@ -217,7 +234,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       for (const room of rooms.all()) await registry.claimMeeting(room.id, hostId, config.claimTtlMs);
     },
   });
-  const unsubscribe = await subscribeMeetingEvents(bus, rooms, services.lobby, logger);
+  const unsubscribe = await subscribeMeetingEvents(bus, rooms, services.lobby, liveMeetings, logger);
   await heartbeat.beat();
   logger.info({ ws_url: wsUrl, workers: pool.liveSlots.length }, "media host listening");
 

@@ -1,12 +1,18 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { RoomManager } from "./rooms.js";
+import type { TransportBytes } from "./transport-bytes.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /**
  * The host's own registry (never the global one, so two hosts in one process do not collide). Gauges are
  * computed at scrape time from the live objects, so they cannot drift from the truth.
  */
-export function createMediaMetrics(rooms: RoomManager, pool: WorkerPool, hostId: string): Registry {
+export function createMediaMetrics(
+  rooms: RoomManager,
+  pool: WorkerPool,
+  hostId: string,
+  bytes: TransportBytes,
+): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ host_id: hostId });
 
@@ -49,25 +55,26 @@ export function createMediaMetrics(rooms: RoomManager, pool: WorkerPool, hostId:
     },
   });
 
-  new Gauge({
-    name: "nexus_media_transport_bytes",
-    help: "Bytes received and sent by the transports alive now",
+  // Counters: totals since the host started, kept across transports that close (TransportBytes).
+  let reported = { in: 0, out: 0 };
+  new Counter({
+    name: "nexus_media_transport_bytes_total",
+    help: "Bytes received (direction=in) and sent (direction=out) by this host's transports since it started",
     labelNames: ["direction"],
     registers: [registry],
     async collect() {
-      let received = 0;
-      let sent = 0;
-      for (const room of rooms.all()) {
-        for (const peer of room.peers.values()) {
-          for (const transport of peer.transports.values()) {
-            const [stats] = await transport.getStats().catch(() => []);
-            received += stats?.bytesReceived ?? 0;
-            sent += stats?.bytesSent ?? 0;
-          }
-        }
-      }
-      this.set({ direction: "in" }, received);
-      this.set({ direction: "out" }, sent);
+      const transports = [];
+      for (const room of rooms.all())
+        for (const peer of room.peers.values()) transports.push(...peer.transports.values());
+      await bytes.sample(transports);
+      // Two scrapes at once each add only what the other has not.
+      const now = { in: bytes.received, out: bytes.sent };
+      if (now.in > reported.in) this.inc({ direction: "in" }, now.in - reported.in);
+      if (now.out > reported.out) this.inc({ direction: "out" }, now.out - reported.out);
+      reported = { in: Math.max(reported.in, now.in), out: Math.max(reported.out, now.out) };
+      // A direction with no traffic yet still shows as 0.
+      this.inc({ direction: "in" }, 0);
+      this.inc({ direction: "out" }, 0);
     },
   });
   return registry;

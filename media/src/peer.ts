@@ -91,9 +91,15 @@ export class Peer {
     this.graceTimer = null;
   }
 
-  /** Closing the transports cascades to every producer and consumer on them. Idempotent. */
-  closeMedia(): void {
-    for (const transport of this.transports.values()) transport.close();
+  /**
+   * Closing the transports cascades to every producer and consumer on them. Idempotent. `beforeClose` sees
+   * each transport just before it closes (the host reads its byte counters one last time).
+   */
+  closeMedia(beforeClose?: (transport: ms.WebRtcTransport) => void): void {
+    for (const transport of this.transports.values()) {
+      beforeClose?.(transport);
+      transport.close();
+    }
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();

@@ -59,6 +59,8 @@ export interface RoomHooks {
   peerUpdated(room: Room, peer: Peer): void;
   peerLeft(room: Room, peer: Peer): void;
   roomClosed(room: Room): void;
+  /** A transport the room is about to close (its final statistics can still be read). */
+  transportClosing?(transport: ms.WebRtcTransport): void;
 }
 
 export interface RoomOptions {
@@ -121,9 +123,20 @@ export class Room {
   get slot(): WorkerSlot {
     return this.slotRef;
   }
+  /**
+   * The router's capabilities, fixed for its lifetime. mediasoup's getter deep-clones them on every read,
+   * which every join-meeting ack paid for; one copy per router is kept instead (nothing writes to it: it is
+   * only serialized into acks).
+   */
   get rtpCapabilities(): ms.RtpCapabilities {
-    return this.router.rtpCapabilities;
+    if (this.capsOf !== this.router) {
+      this.caps = this.router.rtpCapabilities;
+      this.capsOf = this.router;
+    }
+    return this.caps!;
   }
+  private caps: ms.RtpCapabilities | null = null;
+  private capsOf: ms.Router | null = null;
   get routerId(): string {
     return this.router.id;
   }
@@ -186,7 +199,7 @@ export class Room {
     peer.clearGrace();
     this.peers.delete(peer.id);
     this.slotRef.load = Math.max(0, this.slotRef.load - 1);
-    peer.closeMedia();
+    peer.closeMedia(this.options.hooks.transportClosing);
     this.broadcast("participant-left", { participant_id: peer.id, reason });
     this.options.hooks.peerLeft(this, peer);
     if (this.peers.size === 0) this.close();
@@ -209,7 +222,7 @@ export class Room {
     this.closedFlag = true;
     for (const peer of this.peers.values()) {
       peer.clearGrace();
-      peer.closeMedia();
+      peer.closeMedia(this.options.hooks.transportClosing);
       this.options.hooks.peerLeft(this, peer);
     }
     this.slotRef.load = Math.max(0, this.slotRef.load - this.peers.size);
@@ -236,7 +249,7 @@ export class Room {
     this.speakerObserver = observer;
     this.watchSpeaker(observer);
     for (const peer of this.peers.values()) {
-      peer.closeMedia();
+      peer.closeMedia(this.options.hooks.transportClosing);
       const sharing = peer.state.is_screen_sharing;
       peer.state.is_screen_sharing = false;
       if (sharing) this.options.hooks.peerUpdated(this, peer);
@@ -354,15 +367,23 @@ export class Room {
     const { peer: producerPeer, source } = owner;
     if (producerPeer === peer) throw new AppError("bad_request", "cannot consume your own producer");
     const rtpCapabilities = input.rtp_capabilities as ms.RtpCapabilities;
-    if (!this.router.canConsume({ producerId: input.producer_id, rtpCapabilities })) {
-      throw new AppError("bad_request", "your device cannot receive this producer");
+    // No router.canConsume first: consume() makes the same check (validated capabilities, a non-RTX codec
+    // in common) and the pre-check cost a deep clone of both sides on every consume. Its refusals are
+    // answered as canConsume's were.
+    let consumer: ms.Consumer;
+    try {
+      consumer = await transport.consume({
+        producerId: input.producer_id,
+        rtpCapabilities,
+        paused: true,
+        appData: { participantId: peer.id },
+      });
+    } catch (error) {
+      if (error instanceof TypeError || (error as Error)?.name === "UnsupportedError") {
+        throw new AppError("bad_request", "your device cannot receive this producer");
+      }
+      throw error;
     }
-    const consumer = await transport.consume({
-      producerId: input.producer_id,
-      rtpCapabilities,
-      paused: true,
-      appData: { participantId: peer.id },
-    });
     peer.consumers.set(consumer.id, consumer);
     consumer.observer.on("close", () => peer.consumers.delete(consumer.id));
     consumer.on("producerclose", () => {

@@ -107,7 +107,13 @@ export class RoomManager {
     if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
     const slot = await this.options.pool.pick();
     const room = await Room.create({
-      meeting,
+      // The room keeps only what it acts on; status and the lobby/lock gate are read where they are checked.
+      meeting: {
+        id: meeting.id,
+        tenantId: meeting.tenantId,
+        maxParticipants: meeting.maxParticipants,
+        settings: meeting.settings,
+      },
       slot,
       logger: this.options.logger,
       reconnectGraceMs: this.options.reconnectGraceMs,
@@ -119,6 +125,7 @@ export class RoomManager {
           this.options.hooks.peerLeft(r, p);
         },
         roomClosed: (r) => this.onRoomClosed(r),
+        transportClosing: (t) => this.options.hooks.transportClosing?.(t),
       },
     });
     if (this.closed) {

@@ -14,6 +14,27 @@ describe("a three-participant meeting", () => {
     await fx?.close();
   });
 
+  /** The host's byte counters as a Prometheus scrape shows them, checked to never go down between scrapes. */
+  let lastBytes = { in: 0, out: 0 };
+  const scrapeBytes = async () => {
+    const text = await (await fetch(`${fx.host.wsUrl.replace("ws://", "http://")}/metrics`)).text();
+    expect(text).toContain("# TYPE nexus_media_transport_bytes_total counter");
+    const read = (direction: string) =>
+      Number(
+        text.match(
+          new RegExp(
+            `^nexus_media_transport_bytes_total\\{[^}]*direction="${direction}"[^}]*\\} (\\S+)$`,
+            "m",
+          ),
+        )?.[1],
+      );
+    const now = { in: read("in"), out: read("out") };
+    expect(now.in).toBeGreaterThanOrEqual(lastBytes.in);
+    expect(now.out).toBeGreaterThanOrEqual(lastBytes.out);
+    lastBytes = now;
+    return now;
+  };
+
   it("lets everyone hear and see everyone else, with simulcast video", async () => {
     const meetingId = await fx.createMeeting();
     for (let i = 0; i < 3; i++) {
@@ -66,7 +87,9 @@ describe("a three-participant meeting", () => {
     expect(gauge("nexus_media_producers")).toBe(6);
     expect(gauge("nexus_media_consumers")).toBe(12);
     expect(metrics).toMatch(/nexus_media_worker_cpu_seconds\{[^}]*\} [0-9.]+/);
-    expect(metrics).toMatch(/nexus_media_transport_bytes\{[^}]*direction="in"[^}]*\} [1-9]/);
+    const bytes = await scrapeBytes();
+    expect(bytes.in).toBeGreaterThan(0);
+    expect(bytes.out).toBeGreaterThan(0);
 
     // Participants rows are written behind the media path.
     await fx.host.recorder.flush();
@@ -126,13 +149,19 @@ describe("a three-participant meeting", () => {
     );
   });
 
-  it("leaves nothing behind in the worker once everybody has left", async () => {
+  it("leaves nothing behind in the worker once everybody has left, and the byte counters keep their totals", async () => {
     const roomId = people[0]!.joinAck.meeting_id;
+    const before = await scrapeBytes();
     const left = people[0]!.client.waitFor("participant-left", (d) => d.participant_id === people[1]!.id);
     await people[1]!.client.request("leave-meeting", {});
     await left;
+    // One participant's transports are gone: what they moved stays counted (scrapeBytes checks no decrease).
+    await scrapeBytes();
     await people[2]!.client.request("leave-meeting", {});
     await people[0]!.client.request("leave-meeting", {});
+    const after = await scrapeBytes();
+    expect(after.in).toBeGreaterThanOrEqual(before.in);
+    expect(after.out).toBeGreaterThanOrEqual(before.out);
     expect(fx.host.rooms.get(roomId)).toBeUndefined();
     const [worker] = fx.host.pool.workers;
     const dump = await worker!.dump();

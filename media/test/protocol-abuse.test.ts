@@ -87,6 +87,24 @@ describe("a client that misbehaves", () => {
     s.client.close();
   });
 
+  it("is told its device cannot receive a producer when its capabilities share no codec with it", async () => {
+    const producer = bystander.producers.get("mic")!;
+    const s = await rawSession();
+    await s.client.request("join-meeting", {});
+    const { transport_id } = await s.client.request("create-transport", { direction: "recv" });
+    const refused = { code: "bad_request", message: "your device cannot receive this producer" };
+    const onlyVp8 = { codecs: [{ kind: "video", mimeType: "video/VP8", clockRate: 90000 }] };
+    const opusAtOtherRate = {
+      codecs: [{ kind: "audio", mimeType: "audio/opus", clockRate: 16000, channels: 2 }],
+    };
+    for (const rtp_capabilities of [onlyVp8, opusAtOtherRate]) {
+      await expect(
+        s.client.request("consume", { transport_id, producer_id: producer.id, rtp_capabilities } as never),
+      ).rejects.toMatchObject(refused);
+    }
+    s.client.close();
+  });
+
   it("is disconnected for an oversized message while the room carries on", async () => {
     const s = await rawSession();
     await s.client.request("join-meeting", {});

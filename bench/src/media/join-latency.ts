@@ -6,121 +6,106 @@
  * on a bare Worker/Router/WebRtcServer (no signaling, no room logic), so what signaling and our handlers add
  * is visible.
  *
- *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5]
+ *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--in-process] [--profile]
+ *                         [--bare-codecs room|small]
+ *
+ * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only
+ * (the bare waves run after it), writes it to bench/.profiles/join-concurrent.cpuprofile and prints the
+ * server's busy CPU per join and the first-party functions it was spent under.
+ *
+ * Placement (2 cores): this process is the server (our media host and the bare baseline, each with its
+ * mediasoup worker) on BENCH_SERVER_CPUS (0); the clients (join-client.ts) are a separate node process on
+ * BENCH_LOAD_CPUS (1) with PostgreSQL, so client JSON work does not share the server's event loop.
+ * `--in-process` keeps the earlier layout: clients in this process, everything Node on CPU 1, workers on 0.
  *
  * Our host uses a real PostgreSQL (testkit) for its meeting lookup and participant rows, as in production.
- * Clients are minimal ws clients (JSON, ack matched by id) in this process; the router's RTP capabilities
- * from the join-meeting ack are used as the client's (no mediasoup-client Device, no DTLS/ICE).
+ * The router's RTP capabilities from the join-meeting ack are used as the client's (no mediasoup-client
+ * Device, no DTLS/ICE).
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { MEDIA_CODECS } from "@nexus/media/room";
 import { resolveWorkerBin } from "@nexus/media/worker-bin";
 import type { types as ms } from "mediasoup";
 import * as mediasoup from "mediasoup";
-import WebSocket from "ws";
-import { LOAD_CPUS, pinSelf, SERVER_CPUS } from "../proc.js";
+import { BENCH_DIR } from "../build.js";
+import { LOAD_CPUS, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
+import { type CpuProfile, summarizeProfile } from "../profile.js";
 import {
   countingConnection,
+  JOIN_SECRET,
   loadLine,
   pct,
   pinPid,
   plainTransportInRoom,
   realPostgres,
   startOurHost,
+  threadsCpuNs,
 } from "./common.js";
+import { concurrent, type JoinTarget, type Sample, sequential } from "./join-client.js";
 
 const { values: args } = parseArgs({
   options: {
     sequential: { type: "string", default: "100" },
     concurrent: { type: "string", default: "20" },
     waves: { type: "string", default: "5" },
+    "in-process": { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    /** "room": the bare router gets our rooms' codec list (default); "small": opus + VP8 only, as before. */
+    "bare-codecs": { type: "string", default: "room" },
   },
 });
 const SEQ = Number(args.sequential);
 const CONC = Number(args.concurrent);
 const WAVES = Number(args.waves);
+const IN_PROCESS = args["in-process"];
+/** CPU-profile this process (the server) over our concurrent waves only; the bare waves then run after them. */
+const PROFILE = args.profile;
+const BARE_CODECS = args["bare-codecs"];
+const SMALL_CODECS: ms.RouterRtpCodecCapability[] = [
+  { kind: "audio", mimeType: "audio/opus", clockRate: 48_000, channels: 2 },
+  { kind: "video", mimeType: "video/VP8", clockRate: 90_000 },
+];
 
-interface Sample {
-  connectMs: number;
-  joinAckMs: number;
-  readyMs: number;
+interface Clients {
+  run(cmd: { seq: number } | { conc: number }): Promise<Sample[]>;
+  close(): Promise<void>;
 }
 
-/** A bare-bones protocol client: requests `{ id, type, data }`, acks matched by id, notifications ignored. */
-function openClient(url: string): Promise<{
-  request(type: string, data: unknown): Promise<Record<string, unknown>>;
-  close(): void;
-}> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    const pending = new Map<number, { ok: (d: Record<string, unknown>) => void; ko: (e: Error) => void }>();
-    let next = 1;
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error("connect timeout"));
-    }, 10_000);
-    ws.on("message", (raw) => {
-      const msg = JSON.parse(String(raw)) as {
-        id?: number;
-        success?: boolean;
-        data?: unknown;
-        error?: unknown;
-      };
-      if (msg.id === undefined) return;
-      const p = pending.get(msg.id);
-      if (!p) return;
-      pending.delete(msg.id);
-      if (msg.success) p.ok(msg.data as Record<string, unknown>);
-      else p.ko(new Error(JSON.stringify(msg.error)));
-    });
-    ws.once("error", reject);
-    ws.once("open", () => {
-      clearTimeout(timer);
-      resolve({
-        request(type, data) {
-          const id = next++;
-          return new Promise((ok, ko) => {
-            const t = setTimeout(() => {
-              pending.delete(id);
-              ko(new Error(`${type}: no ack in 10 s`));
-            }, 10_000);
-            pending.set(id, {
-              ok: (d) => {
-                clearTimeout(t);
-                ok(d);
-              },
-              ko: (e) => {
-                clearTimeout(t);
-                ko(e);
-              },
-            });
-            ws.send(JSON.stringify({ id, type, data }));
-          });
-        },
-        close: () => ws.close(1000),
-      });
-    });
-  });
+function inProcessClients(target: JoinTarget): Clients {
+  return {
+    run: (cmd) => ("seq" in cmd ? sequential(target, cmd.seq) : concurrent(target, cmd.conc)),
+    close: async () => {},
+  };
 }
 
-async function oursJoin(wsUrl: string, token: string): Promise<Sample> {
-  const t0 = performance.now();
-  const c = await openClient(`${wsUrl}/?token=${encodeURIComponent(token)}`);
-  const t1 = performance.now();
-  const joined = await c.request("join-meeting", {});
-  const t2 = performance.now();
-  const peers = joined.peers as { producers: { producer_id: string; kind: string }[] }[];
-  const producer = peers.flatMap((p) => p.producers).find((p) => p.kind === "video");
-  if (!producer) throw new Error("no video producer in the room");
-  const transport = await c.request("create-transport", { direction: "recv" });
-  const consumer = await c.request("consume", {
-    transport_id: transport.transport_id,
-    producer_id: producer.producer_id,
-    rtp_capabilities: joined.router_rtp_capabilities,
+/** The clients as their own node process on the load core; one command per line, one answer per line. */
+async function childClients(target: JoinTarget): Promise<Clients> {
+  const file = join(BENCH_DIR, "src/media/join-client.ts");
+  const argv = pinned(LOAD_CPUS, [process.execPath, "--import", "tsx", file, JSON.stringify(target)]);
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
+    cwd: BENCH_DIR,
+    stdio: ["pipe", "pipe", "inherit"],
   });
-  await c.request("resume-consumer", { consumer_id: consumer.consumer_id });
-  const t3 = performance.now();
-  c.close();
-  return { connectMs: t1 - t0, joinAckMs: t2 - t1, readyMs: t3 - t1 };
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return {
+    async run(cmd) {
+      child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+      const next = await lines.next();
+      if (next.done) throw new Error("client process exited");
+      const answer = JSON.parse(next.value) as { samples?: Sample[]; error?: string };
+      if (!answer.samples) throw new Error(`client process: ${answer.error}`);
+      return answer.samples;
+    },
+    async close() {
+      child.stdin!.end();
+      await stopChild(child);
+    },
+  };
 }
 
 async function bareJoin(router: ms.Router, server: ms.WebRtcServer, producerId: string): Promise<Sample> {
@@ -147,25 +132,62 @@ const VIDEO_PARAMS = {
   encodings: [{ ssrc: 11_111_111 }],
 };
 
+async function startProfiler(): Promise<{ stop(joins: number): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 100 });
+  await session.post("Profiler.start");
+  const cpu0 = process.cpuUsage();
+  return {
+    async stop(joins) {
+      const cpu = process.cpuUsage(cpu0);
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      const dir = join(BENCH_DIR, ".profiles");
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, "join-concurrent.cpuprofile");
+      writeFileSync(file, JSON.stringify(profile));
+      const s = summarizeProfile(profile as unknown as CpuProfile);
+      const per = (ms: number) => `${((ms / joins) * 1000).toFixed(0).padStart(6)} µs/join`;
+      const lines = [
+        `server CPU over ${joins} concurrent joins (process.cpuUsage, all threads): ${per((cpu.user + cpu.system) / 1000)}; main thread busy in the profile: ${per(s.busyMs)}`,
+        "first-party functions on the stack (inclusive):",
+        ...s.firstPartyOnStack.slice(0, 40).map((f) => `  ${per(f.ms)}  ${f.name}`),
+        "on the stack by package:",
+        ...s.onStack.slice(0, 20).map((f) => `  ${per(f.ms)}  ${f.name}`),
+        `profile: ${file}`,
+      ];
+      return lines.join("\n");
+    },
+  };
+}
+
 function line(label: string, xs: number[]): string {
   const f = (x: number) => x.toFixed(2).padStart(7);
   return `| ${label} | ${xs.length} | ${f(pct(50, xs))} | ${f(pct(99, xs))} | ${f(Math.max(...xs))} |`;
 }
 
 async function main() {
-  pinSelf(LOAD_CPUS);
   const workerBin = resolveWorkerBin();
+  // PostgreSQL inherits the affinity of the process that starts it: start it from the load core.
+  pinSelf(LOAD_CPUS);
+  const pg = await realPostgres();
+  if (!IN_PROCESS) pinSelf(SERVER_CPUS);
   console.log(
-    `join latency; node (server + clients) on CPU ${LOAD_CPUS}, workers on CPU ${SERVER_CPUS}; ${loadLine()}`,
+    IN_PROCESS
+      ? `join latency, --in-process: node (server + clients) and PostgreSQL on CPU ${LOAD_CPUS}, workers on CPU ${SERVER_CPUS}; ${loadLine()}`
+      : `join latency: server node + workers on CPU ${SERVER_CPUS}; client process and PostgreSQL on CPU ${LOAD_CPUS}; ${loadLine()}`,
   );
 
-  const pg = await realPostgres();
-  const ours = await startOurHost({ rtcMinPort: 41_990, db: pg.db });
+  // Every port below Linux's ephemeral range (32768-60999): a client-heavy run beside this one (thousands of
+  // sockets in TIME-WAIT) cannot then hold the port a worker wants to bind.
+  const ours = await startOurHost({ rtcMinPort: 31_990, db: pg.db });
   pinPid(ours.host.pool.workers[0]!.pid, SERVER_CPUS);
   const meetingId = await ours.createMeeting(CONC + 10);
   const { room, peer } = await ours.host.rooms.join(ours.claims(meetingId), countingConnection(0));
   const ingress = await plainTransportInRoom(room, peer, {
-    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 42_000, max: 42_999 } },
+    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 32_000, max: 32_299 } },
     rtcpMux: true,
     comedia: true,
   });
@@ -179,19 +201,18 @@ async function main() {
   const worker = await mediasoup.createWorker({ workerBin, logLevel: "warn" });
   pinPid(worker.pid, SERVER_CPUS);
   const router = await worker.createRouter({
-    mediaCodecs: [
-      { kind: "audio", mimeType: "audio/opus", clockRate: 48_000, channels: 2 },
-      { kind: "video", mimeType: "video/VP8", clockRate: 90_000 },
-    ],
+    // The same codecs as our rooms: the capabilities a consume validates and clones are as large on both
+    // paths (with only opus + VP8 here, the bare consume handled a third of ours' capability entries).
+    mediaCodecs: BARE_CODECS === "room" ? MEDIA_CODECS : SMALL_CODECS,
   });
   const server = await worker.createWebRtcServer({
     listenInfos: [
-      { protocol: "udp", ip: "127.0.0.1", port: 43_000 },
-      { protocol: "tcp", ip: "127.0.0.1", port: 43_000 },
+      { protocol: "udp", ip: "127.0.0.1", port: 32_300 },
+      { protocol: "tcp", ip: "127.0.0.1", port: 32_300 },
     ],
   });
   const bareIn = await router.createPlainTransport({
-    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 43_001, max: 43_999 } },
+    listenInfo: { protocol: "udp", ip: "127.0.0.1", portRange: { min: 32_301, max: 32_599 } },
     rtcpMux: true,
     comedia: true,
   });
@@ -200,30 +221,74 @@ async function main() {
     rtpParameters: VIDEO_PARAMS as ms.RtpParameters,
   });
 
-  const tokens = async (n: number) => Promise.all(Array.from({ length: n }, () => ours.token(meetingId)));
+  const target: JoinTarget = {
+    wsUrl: ours.host.wsUrl,
+    meetingId,
+    tenantId: ours.tenantId,
+    hostId: ours.host.hostId,
+    secret: JOIN_SECRET,
+  };
+  const clients = IN_PROCESS ? inProcessClients(target) : await childClients(target);
   // Warm both paths (JIT, first transport on the WebRtcServer) before anything is recorded.
-  for (const t of await tokens(5)) await oursJoin(ours.host.wsUrl, t);
+  await clients.run({ seq: 5 });
   for (let i = 0; i < 5; i++) await bareJoin(router, server, bareProducer.id);
+  const settle = async () => {
+    // Our peers leave on close (grace 0); let the room settle before the next block.
+    const deadline = Date.now() + 10_000;
+    while (room.peers.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  await settle();
 
   const oursSeq: Sample[] = [];
   const bareSeq: Sample[] = [];
   const oursConc: Sample[] = [];
   const bareConc: Sample[] = [];
+  // CPU of this process (server side, main thread and its helpers) and of each worker, per path, so the
+  // figures can be compared per join whatever the clients' speed. In --in-process mode ours includes the clients.
+  const oursWorkerPid = ours.host.pool.workers[0]!.pid;
+  const cpu = { ours: { node: 0, worker: 0, joins: 0 }, bare: { node: 0, worker: 0, joins: 0 } };
+  const metered = async <T>(path: "ours" | "bare", joins: number, run: () => Promise<T>): Promise<T> => {
+    const pid = path === "ours" ? oursWorkerPid : worker.pid;
+    const n0 = process.cpuUsage();
+    const w0 = threadsCpuNs(pid);
+    const out = await run();
+    const n = process.cpuUsage(n0);
+    cpu[path].node += (n.user + n.system) / 1000;
+    cpu[path].worker += (threadsCpuNs(pid) - w0) / 1e6;
+    cpu[path].joins += joins;
+    return out;
+  };
   // Alternate in blocks of ten so drifting machine load lands on both.
   for (let block = 0; block < SEQ / 10; block++) {
-    for (const t of await tokens(10)) oursSeq.push(await oursJoin(ours.host.wsUrl, t));
-    for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
+    await metered("ours", 10, async () => {
+      oursSeq.push(...(await clients.run({ seq: 10 })));
+      await settle();
+    });
+    await metered("bare", 10, async () => {
+      for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
+    });
   }
+  const bareWave = () =>
+    metered("bare", CONC, async () => {
+      bareConc.push(
+        ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
+      );
+    });
+  const profiler = PROFILE ? await startProfiler() : null;
   for (let wave = 0; wave < WAVES; wave++) {
-    const ts = await tokens(CONC);
-    oursConc.push(...(await Promise.all(ts.map((t) => oursJoin(ours.host.wsUrl, t)))));
-    bareConc.push(
-      ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
-    );
-    // Our peers leave on close (grace 0); let the room settle before the next wave.
-    const deadline = Date.now() + 10_000;
-    while (room.peers.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The wave's leaves (on socket close) are counted with it: settle() waits for them.
+    await metered("ours", CONC, async () => {
+      oursConc.push(...(await clients.run({ conc: CONC })));
+      await settle();
+    });
+    if (!profiler) await bareWave();
   }
+  if (profiler) {
+    const report = await profiler.stop(oursConc.length);
+    for (let wave = 0; wave < WAVES; wave++) await bareWave();
+    console.log(report);
+  }
+  await clients.close();
 
   console.log(`\n${loadLine()}`);
   console.log("| path | joins | p50 ms | p99 ms | max ms |");
@@ -297,6 +362,12 @@ async function main() {
             bareConc.map((s) => s.readyMs),
           )
       ).toFixed(2)}`,
+  );
+  const per = (x: number, joins: number) => (joins ? ((x / joins) * 1000).toFixed(0) : "-");
+  console.log(
+    `CPU per join, all measured joins (µs): ours node ${per(cpu.ours.node, cpu.ours.joins)} + worker ${per(cpu.ours.worker, cpu.ours.joins)}; ` +
+      `bare node ${per(cpu.bare.node, cpu.bare.joins)} + worker ${per(cpu.bare.worker, cpu.bare.joins)}` +
+      (IN_PROCESS ? " (ours' node figure includes the clients)" : ""),
   );
   worker.close();
   await ours.close();

@@ -1,6 +1,7 @@
 import type { Bus, Logger, Unsubscribe } from "@nexus/platform";
 import { BUS_CHANNELS, MeetingBusMessageSchema } from "@nexus/shared/bus";
 import * as v from "valibot";
+import type { LiveMeetings } from "../meeting/live-meetings.js";
 import type { LobbyBook } from "../meeting/lobby-book.js";
 import type { RoomManager } from "../rooms.js";
 
@@ -9,6 +10,7 @@ export async function subscribeMeetingEvents(
   bus: Bus,
   rooms: RoomManager,
   lobby: LobbyBook,
+  meetings: LiveMeetings,
   logger: Logger,
 ): Promise<Unsubscribe> {
   return bus.subscribe(BUS_CHANNELS.meetings, (raw) => {
@@ -18,6 +20,9 @@ export async function subscribeMeetingEvents(
       return;
     }
     const message = parsed.output;
+    // The join path's memory of the row follows first, so no join after this message sees the old row.
+    if (message.type === "meeting-ended") meetings.forget(message.meeting_id);
+    else meetings.changed(message.tenant_id, message.meeting_id, message.changes);
     // People can wait in the lobby before any room exists here, so they are told whether or not one does.
     if (message.type === "meeting-ended") {
       const waiting = lobby.endMeeting(message.tenant_id, message.meeting_id, message.reason);

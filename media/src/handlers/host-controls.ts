@@ -23,6 +23,7 @@ async function endMeeting(services: MeetingServices, room: Room): Promise<void> 
     .update(meetings)
     .set({ status: "ended", endedAt: at, updatedAt: at })
     .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id), ne(meetings.status, "ended")));
+  services.meetings.forget(id);
   services.lobby.endMeeting(tenantId, id, ENDED_BY_HOST);
   // After this turn, so the host's own ack goes out before its connection closes with the room (an
   // in-process bus would hand the ended message to this host's own subscriber straight away).
@@ -109,6 +110,7 @@ export const hostControlHandlers = defineHandlers({
       .update(meetings)
       .set({ locked: data.locked, updatedAt: services.now() })
       .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id)));
+    services.meetings.changed(tenantId, id, { locked: data.locked });
     room.broadcast("meeting-updated", { locked: data.locked });
     await publish(services, {
       type: "meeting-updated",

@@ -53,7 +53,8 @@ async function setStatus(
 /**
  * join-meeting with the lobby in front: hosts go straight to the room handler, others wait when the meeting
  * has its lobby on. The gate is read from the meeting row on every first join, so a lobby switched on by a
- * host elsewhere, or a meeting locked after a token was minted, holds here too.
+ * host elsewhere, or a meeting locked after a token was minted, holds here too (while the room is live here the
+ * row comes from memory kept current by the bus and this host's own lock/lobby handlers: LiveMeetings).
  */
 async function joinMeeting(ctx: HandlerContext, data: RequestData<"join-meeting">) {
   const { session, services } = ctx;
@@ -63,12 +64,8 @@ async function joinMeeting(ctx: HandlerContext, data: RequestData<"join-meeting"
   if (!resuming && entry && !entry.admitted)
     throw new AppError("invalid_state", "still waiting in the lobby");
   const readGate = async () => {
-    const [row] = await services.db
-      .select({ lobbyEnabled: meetings.lobbyEnabled, locked: meetings.locked })
-      .from(meetings)
-      .where(and(eq(meetings.tenantId, claims.tenant_id), eq(meetings.id, claims.meeting_id)))
-      .limit(1);
-    return row;
+    const row = await services.meetings.get(claims.tenant_id, claims.meeting_id);
+    return row ? { lobbyEnabled: row.lobbyEnabled, locked: row.locked } : undefined;
   };
   let gate: Awaited<ReturnType<typeof readGate>>;
   if (!resuming && !entry && !moderates(claims.role)) {
@@ -198,6 +195,7 @@ export const lobbyHandlers = defineHandlers({
       .update(meetings)
       .set({ lobbyEnabled: data.enabled, updatedAt: services.now() })
       .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id)));
+    services.meetings.changed(tenantId, id, { lobby_enabled: data.enabled });
     room.broadcast("meeting-updated", { lobby_enabled: data.enabled });
     await services.bus
       .publish(BUS_CHANNELS.meetings, {

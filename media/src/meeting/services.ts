@@ -2,6 +2,7 @@ import type { Db } from "@nexus/drizzle";
 import type { Bus, Logger } from "@nexus/platform";
 import type { ParticipantRecorder } from "../persistence.js";
 import type { ChatService } from "./chat.js";
+import type { LiveMeetings } from "./live-meetings.js";
 import type { LobbyBook } from "./lobby-book.js";
 import type { MeetingRecords } from "./records.js";
 
@@ -15,4 +16,6 @@ export interface MeetingServices {
   records: MeetingRecords;
   lobby: LobbyBook;
   chat: ChatService;
+  /** The meeting row for the join path, from memory while its room is live here. */
+  meetings: LiveMeetings;
 }
