@@ -84,6 +84,7 @@ const transportOf = (peer: Peer, transportId: string): ms.WebRtcTransport => {
 export class Room {
   readonly meeting: MeetingInfo;
   readonly peers = new Map<string, Peer>();
+  private readonly removedUsers = new Set<string>();
   private router: ms.Router;
   private speakerObserver: ms.ActiveSpeakerObserver;
   private slotRef: WorkerSlot;
@@ -154,6 +155,9 @@ export class Room {
   /** Adds a participant, or hands an existing one (same participant id) to the new connection. */
   join(claims: JoinClaims, conn: Connection): { peer: Peer; resumed: boolean } {
     if (this.closedFlag) throw new AppError("unavailable", "room closed");
+    // A token minted before a host removed this user (a second tab, say) must not undo the removal.
+    if (this.removedUsers.has(claims.user_id) && claims.role !== "host")
+      throw new AppError("forbidden", "a host removed you from this meeting");
     const existing = this.peers.get(claims.participant_id);
     if (existing) {
       this.resume(existing, conn);
@@ -171,6 +175,12 @@ export class Room {
     this.broadcast("participant-joined", peer.info(), peer);
     this.options.hooks.peerJoined(this, peer, first);
     return { peer, resumed: false };
+  }
+
+  /** A host removed this peer: it leaves, and its user cannot join this room again. */
+  remove(peer: Peer): void {
+    this.removedUsers.add(peer.userId);
+    this.leave(peer, "removed");
   }
 
   /** A new connection takes over a peer, cancelling the grace period; the old connection is closed. */

@@ -147,6 +147,19 @@ describe("host controls", () => {
     expect(await closed).toBe(4003);
     expect(await left).toMatchObject({ reason: "removed" });
     expect(await rowOf(other.id)).toMatchObject({ status: "removed", leftAt: expect.any(Date) });
+    // A token the removed user got before the removal (another tab) does not bring them back.
+    const row = await rowOf(other.id);
+    expect(row?.userId).toBeTruthy();
+    const again = await connect(
+      `${fx.host.wsUrl}/?token=${await fx.token(meetingId, { user_id: row!.userId })}`,
+    );
+    await expect(again.client.request("join-meeting", {})).rejects.toMatchObject({
+      code: "forbidden",
+      message: "a host removed you from this meeting",
+    });
+    again.client.close();
+    const room = fx.host.rooms.get(meetingId);
+    expect([...(room?.peers.values() ?? [])].map((p) => p.userId)).not.toContain(row!.userId);
   });
 
   it("locks the meeting: the row says so and a new member is refused", async () => {

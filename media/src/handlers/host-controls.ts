@@ -85,7 +85,7 @@ export const hostControlHandlers = defineHandlers({
     const { services } = ctx;
     target.notify("removed", { by: peer.id });
     const conn = target.conn;
-    room.leave(target, "removed");
+    room.remove(target);
     conn?.close(CLOSE_DENIED, "removed by a host");
     // The recorder writes "left" first (its queue keeps order); "removed" says why.
     await services.recorder.flush();
