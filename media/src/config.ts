@@ -36,6 +36,7 @@ const EnvSchema = v.object({
   /** How long a meeting stays claimed by this host between heartbeats. */
   MEDIA_CLAIM_TTL_MS: int(60_000, 1_000),
   MEDIA_MAX_MESSAGE_BYTES: int(64 * 1024, 1024),
+  /** Unread bytes a socket may queue on the host; past it the socket is closed (see ClientConnection). */
   MEDIA_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
   /** Token bucket per connection: sustained messages per second and burst. */
   MEDIA_RATE_PER_SEC: int(50, 1),
