@@ -70,9 +70,8 @@ interface Server {
 
 async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   const file = join(BENCH_DIR, "src/media/signaling", kind === "ours" ? "server-ours.ts" : "server-ws.ts");
-  const prof = args["prof-dir"]
-    ? ["--cpu-prof", `--cpu-prof-dir=${args["prof-dir"]}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`]
-    : [];
+  // Node names each thread's profile CPU.<date>.<pid>.<tid>...; the tsx loader runs on a thread of its own.
+  const prof = args["prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["prof-dir"]}/${kind}`] : [];
   // node --import tsx keeps the server in one process, so its pid is the one whose CPU and RSS are read.
   const argv = pinned(SERVER_CPUS, [process.execPath, "--expose-gc", ...prof, "--import", "tsx", file]);
   const child = spawn(argv[0]!, argv.slice(1), {
