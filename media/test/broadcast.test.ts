@@ -42,13 +42,16 @@ describe("room broadcasts (uWS topics)", () => {
   let fx: HostFixture;
   const everyone: Member[] = [];
 
-  const join = async (meetingId: string, role: "host" | "member" = "member"): Promise<Member> => {
-    const m = await open(`${fx.host.wsUrl}/?token=${await fx.token(meetingId, { role })}`);
+  const connectTo = async (meetingId: string, role: "host" | "member" = "member") =>
+    open(`${fx.host.wsUrl}/?token=${await fx.token(meetingId, { role })}`);
+  const enter = async (m: Omit<Member, "ack">): Promise<Member> => {
     const ack = inRoom(await m.client.request("join-meeting", {}));
     const member = { ...m, ack };
     everyone.push(member);
     return member;
   };
+  const join = async (meetingId: string, role: "host" | "member" = "member") =>
+    enter(await connectTo(meetingId, role));
   /** Chat from `from`, returned once `witness` has heard it: a barrier that orders what follows. */
   const say = async (from: Member, text: string, witness: Member) => {
     const ack = await from.client.request("send-message", { text });
@@ -92,7 +95,10 @@ describe("room broadcasts (uWS topics)", () => {
   it("tells every joiner about every other one exactly by ack or by participant-joined, never itself", async () => {
     const meetingId = await fx.createMeeting();
     const first = await join(meetingId);
-    const joiners = await Promise.all(Array.from({ length: 6 }, () => join(meetingId)));
+    // Sockets opened one by one, then six join-meeting requests at once.
+    const sockets = [];
+    for (let i = 0; i < 6; i++) sockets.push(await connectTo(meetingId));
+    const joiners = await Promise.all(sockets.map(enter));
     const all = [first, ...joiners];
     for (const y of all) {
       // Its own join ack is the first thing a socket receives; nothing of the room reaches it before.
