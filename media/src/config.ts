@@ -38,6 +38,7 @@ const EnvSchema = v.object({
   /** How long the join path trusts a live meeting's row from memory before reading it again (0 = always read). */
   MEDIA_MEETING_CACHE_MS: int(5_000, 0),
   MEDIA_MAX_MESSAGE_BYTES: int(64 * 1024, 1024),
+  /** Unread bytes a socket may queue on the host; past it the socket is closed (see ClientConnection). */
   MEDIA_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
   /** Token bucket per connection: sustained messages per second and burst. */
   MEDIA_RATE_PER_SEC: int(50, 1),

@@ -102,6 +102,8 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     meetings,
     logger,
     reconnectGraceMs: config.reconnectGraceMs,
+    // Rooms are only made for connected clients, so the signal server below is up by then.
+    channel: (meetingId) => server.channel(meetingId),
     hooks: {
       peerJoined: (room, peer, first) => {
         recorder.joined(room, peer, first);

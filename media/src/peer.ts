@@ -8,7 +8,7 @@ import type { types as ms } from "mediasoup";
 export interface Connection {
   readonly id: number;
   notify<T extends NotificationType>(type: T, data: NotificationData<T>): void;
-  /** A notification already serialized: a room broadcast encodes once for all its peers. */
+  /** A notification already serialized: a room broadcast encodes once for all its peers (LoopChannel). */
   sendSerialized(text: string): void;
   close(code: number, reason: string): void;
 }
@@ -56,10 +56,6 @@ export class Peer {
 
   notify<T extends NotificationType>(type: T, data: NotificationData<T>): void {
     this.conn?.notify(type, data);
-  }
-
-  sendSerialized(text: string): void {
-    this.conn?.sendSerialized(text);
   }
 
   participantState(): ParticipantState {

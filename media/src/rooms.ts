@@ -4,6 +4,7 @@ import type { JoinClaims } from "@nexus/shared/tokens";
 import type { Connection, Peer } from "./peer.js";
 import type { MeetingLoader } from "./persistence.js";
 import { Room, type RoomHooks } from "./room.js";
+import type { RoomChannel } from "./room-channel.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 export interface RoomManagerOptions {
@@ -13,6 +14,8 @@ export interface RoomManagerOptions {
   reconnectGraceMs: number;
   /** Persistence and cluster bookkeeping; all synchronous, none may throw into the room. */
   hooks: RoomHooks;
+  /** A fresh broadcast channel for each room; default: a loop over the peers' connections. */
+  channel?: (meetingId: string) => RoomChannel;
 }
 
 /**
@@ -117,6 +120,7 @@ export class RoomManager {
       slot,
       logger: this.options.logger,
       reconnectGraceMs: this.options.reconnectGraceMs,
+      channel: this.options.channel?.(meetingId),
       hooks: {
         peerJoined: (r, p, first) => this.options.hooks.peerJoined(r, p, first),
         peerUpdated: (r, p) => this.options.hooks.peerUpdated(r, p),

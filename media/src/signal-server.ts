@@ -8,6 +8,7 @@ import { isRequestType, REQUESTS } from "@nexus/shared/signaling/requests";
 import * as v from "valibot";
 import type { HandlerContext, HandlerGroup, Session } from "./handlers/index.js";
 import type { Connection } from "./peer.js";
+import { LoopChannel, type RoomChannel } from "./room-channel.js";
 
 /** Close codes a client can act on. */
 export const CLOSE = {
@@ -35,16 +36,52 @@ export interface SignalServerOptions {
   http: Record<string, () => Promise<{ status: number; contentType: string; body: string }>>;
 }
 
-/** A client's socket as the rest of the host sees it: send-safe after close, backpressure-aware. */
+/**
+ * A client's socket as the rest of the host sees it: send-safe after close, backpressure-aware.
+ *
+ * Backpressure: a socket may hold at most `maxBackpressureBytes` of data the client has not read yet (past
+ * what the kernel buffers). A message that finds more than that waiting is not sent and the connection is
+ * cut: a direct send here ends it with 4008, a room broadcast (a uWS topic publish) meets the same limit in
+ * uWS (maxBackpressure with closeOnBackpressureLimit), which shuts the socket down. Either way the close
+ * handler runs, the peer enters its reconnect grace period like any dropped peer, and every other socket
+ * carries on. The client sees an abnormal close (1006) in both cases: no close frame gets through a buffer
+ * it is not reading.
+ */
 export class ClientConnection implements Connection {
   private static nextId = 1;
   readonly id = ClientConnection.nextId++;
   closed = false;
+  /** The room topic this socket is subscribed to, if any (a socket is in at most one room). */
+  private topic: string | null = null;
 
   constructor(
     private readonly ws: uWS.WebSocket<UserData>,
     private readonly maxBackpressureBytes: number,
   ) {}
+
+  subscribe(topic: string): void {
+    if (this.closed || this.topic === topic) return;
+    if (this.topic !== null) this.ws.unsubscribe(this.topic);
+    this.topic = topic;
+    this.ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (this.topic !== topic) return;
+    this.topic = null;
+    // A closed socket was unsubscribed by uWS itself; its handle may no longer be touched.
+    if (!this.closed) this.ws.unsubscribe(topic);
+  }
+
+  /**
+   * Publishes to everyone on the topic but this socket. False (nothing sent) unless this socket is open and
+   * subscribed to it: uWS only skips a sender that is a subscriber.
+   */
+  publishAsSender(topic: string, text: string): boolean {
+    if (this.closed || this.topic !== topic) return false;
+    this.ws.publish(topic, text, false);
+    return true;
+  }
 
   notify<T extends NotificationType>(type: T, data: NotificationData<T>): void {
     this.send(JSON.stringify({ type, data }));
@@ -56,7 +93,7 @@ export class ClientConnection implements Connection {
 
   send(text: string): void {
     if (this.closed) return;
-    // A client that does not read its socket is cut off rather than allowed to grow our memory.
+    // A client that does not read its socket is cut off rather than allowed to grow our memory (see above).
     if (this.ws.getBufferedAmount() > this.maxBackpressureBytes) {
       this.close(CLOSE.tooSlow, "too slow");
       return;
@@ -90,7 +127,54 @@ function toAppError(error: unknown): AppError {
 
 export interface SignalServer {
   readonly port: number;
+  /** A room's broadcast channel on its own uWS topic (`room/<name>/<n>`, fresh for every call). */
+  channel(name: string): RoomChannel;
   close(): void;
+}
+
+/**
+ * Room broadcasts as a uWS topic: one publish, the fan-out to the subscribed sockets happens in C++ (and
+ * each socket's pending messages go out corked, in one write). Connections that are not this server's
+ * sockets (benches handing a room their own Connection) get a plain send.
+ */
+class TopicChannel implements RoomChannel {
+  private readonly sockets = new Set<ClientConnection>();
+  private readonly others = new LoopChannel();
+
+  constructor(
+    private readonly app: uWS.TemplatedApp,
+    private readonly topic: string,
+  ) {}
+
+  add(conn: Connection): void {
+    if (conn instanceof ClientConnection) {
+      this.sockets.add(conn);
+      conn.subscribe(this.topic);
+    } else this.others.add(conn);
+  }
+
+  remove(conn: Connection): void {
+    if (conn instanceof ClientConnection) {
+      this.sockets.delete(conn);
+      conn.unsubscribe(this.topic);
+    } else this.others.remove(conn);
+  }
+
+  publish(text: string, except: Connection | null): void {
+    // Published from the excepted socket, uWS skips it; any other way, it is not subscribed anyway.
+    const sent =
+      except instanceof ClientConnection &&
+      this.sockets.has(except) &&
+      except.publishAsSender(this.topic, text);
+    if (!sent && this.sockets.size > 0) this.app.publish(this.topic, text, false);
+    if (this.others.size > 0) this.others.publish(text, except);
+  }
+
+  close(): void {
+    for (const conn of this.sockets) conn.unsubscribe(this.topic);
+    this.sockets.clear();
+    this.others.close();
+  }
 }
 
 export async function startSignalServer(options: SignalServerOptions): Promise<SignalServer> {
@@ -100,7 +184,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
 
   app.ws<UserData>("/*", {
     maxPayloadLength: options.maxMessageBytes,
-    maxBackpressure: options.maxBackpressureBytes * 2,
+    // The same limit as ClientConnection.send, for what uWS sends on its own: topic publishes.
+    maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: 1,
     idleTimeout: 60,
     sendPingsAutomatically: true,
@@ -268,8 +353,10 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
   let closed = false;
 
+  let channels = 0;
   return {
     port,
+    channel: (name) => new TopicChannel(app, `room/${name}/${++channels}`),
     close() {
       if (closed) return;
       closed = true;

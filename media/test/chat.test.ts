@@ -1,4 +1,4 @@
-import { chatMessages, meetingStats } from "@nexus/drizzle";
+import { chatMessages, meetingStats, participants } from "@nexus/drizzle";
 import type { SignalingClient } from "@nexus/shared/signaling/client";
 import type { ChatMessageWire } from "@nexus/shared/signaling/meeting";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
@@ -137,6 +137,48 @@ describe("chat", () => {
     for (const r of refused)
       expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "rate_limited" });
     expect((await rows()).length).toBe(before + accepted.length);
+  });
+
+  it("stores a burst in batches, and a message the database refuses does not sink the others", async () => {
+    const dave = await join();
+    // Bob spent his chat allowance in the flood above.
+    const erin = await join();
+    try {
+      // Dave's participant row is gone, so the database refuses his messages (sender foreign key).
+      await fx.host.recorder.flush();
+      await fx.db.db.delete(participants).where(eq(participants.id, dave.id));
+      const before = heard(carol.client).length;
+      const results = await Promise.allSettled([
+        ...[0, 1, 2].map((n) => alice.client.request("send-message", { text: `batch a${n}` })),
+        dave.client.request("send-message", { text: "refused" }),
+        ...[0, 1, 2].map((n) => erin.client.request("send-message", { text: `batch b${n}` })),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+        "rejected",
+        "fulfilled",
+        "fulfilled",
+        "fulfilled",
+      ]);
+      expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ code: "unavailable" });
+      await eventually("carol hears the six", () => heard(carol.client).length === before + 6);
+      const got = heard(carol.client).slice(before);
+      expect(got.map((m) => m.text).sort()).toEqual([
+        "batch a0",
+        "batch a1",
+        "batch a2",
+        "batch b0",
+        "batch b1",
+        "batch b2",
+      ]);
+      expect(got.map((m) => m.seq)).toEqual([...got.map((m) => m.seq)].sort((x, y) => x - y));
+      expect((await rows()).some((r) => r.content === "refused")).toBe(false);
+    } finally {
+      dave.close();
+      erin.close();
+    }
   });
 
   it("answers unavailable and broadcasts nothing while the database is unreachable", async () => {

@@ -103,7 +103,8 @@ describe("a media worker that dies", () => {
     const pidsBefore = fx.host.pool.workers.map((w) => w.pid);
     process.kill(victim.pid, "SIGKILL");
 
-    await b.client.waitFor("media-reset", () => true, { timeoutMs: 20_000 });
+    // The reset is a room broadcast: every peer hears it.
+    for (const p of [a, b]) await p.client.waitFor("media-reset", () => true, { timeoutMs: 20_000 });
     expect(room.routerId).not.toBe(oldRouter);
     expect(room.slot.worker.pid).not.toBe(victim.pid);
     expect(room.peers.size).toBe(2);

@@ -8,8 +8,13 @@
  *      chat path; the baseline does not store), (ii) a pure broadcast, `toggle-hand` -> participant-updated
  *      to everybody (ours also queues a participant row update, not awaited).
  *   Server CPU per delivery is the figure that does not depend on whether the clients keep up.
+ *   RSS is read twice: as it is (garbage not yet collected included) and right after a full GC (both servers
+ *   run with --expose-gc and collect on SIGUSR2, the same way), with the live JS heap (heapUsed) then.
  *
- *   npm run bench:signaling -- [--idle 5000] [--members 500] [--senders 50] [--rounds 2]
+ *   npm run bench:signaling -- [--idle 5000] [--members 500] [--senders 50] [--rounds 2] [--warmup 1000]
+ *                                [--prof-dir DIR]
+ *   --warmup: sockets opened and closed before the idle baseline is read (0: none, as before).
+ *   --prof-dir: both servers run with --cpu-prof and write their V8 CPU profiles into DIR.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -28,12 +33,15 @@ const { values: args } = parseArgs({
     members: { type: "string", default: "500" },
     senders: { type: "string", default: "50" },
     rounds: { type: "string", default: "2" },
+    warmup: { type: "string", default: "1000" },
+    "prof-dir": { type: "string" },
   },
 });
 const IDLE = Number(args.idle);
 const MEMBERS = Number(args.members);
 const SENDERS = Number(args.senders);
 const ROUNDS = Number(args.rounds);
+const WARMUP = Number(args.warmup);
 /** Chat messages per sender: the chat service's burst allowance per participant. */
 const CHATS_EACH = 10;
 /** Hand toggles per sender: inside the signaling rate limit's burst of 100. */
@@ -53,27 +61,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let serversStarted = 0;
 
-async function startServer(kind: Kind, databaseUrl: string): Promise<{ child: ChildProcess; info: Info }> {
+interface Server {
+  child: ChildProcess;
+  info: Info;
+  /** Runs a full garbage collection in the server; resolves with its memory use right after. */
+  gc(): Promise<NodeJS.MemoryUsage>;
+}
+
+async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   const file = join(BENCH_DIR, "src/media/signaling", kind === "ours" ? "server-ours.ts" : "server-ws.ts");
+  // Node names each thread's profile CPU.<date>.<pid>.<tid>...; the tsx loader runs on a thread of its own.
+  const prof = args["prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["prof-dir"]}/${kind}`] : [];
   // node --import tsx keeps the server in one process, so its pid is the one whose CPU and RSS are read.
-  const argv = pinned(SERVER_CPUS, [process.execPath, "--import", "tsx", file]);
+  const argv = pinned(SERVER_CPUS, [process.execPath, "--expose-gc", ...prof, "--import", "tsx", file]);
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: BENCH_DIR,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
       NODE_ENV: "production",
-      BENCH_RTC_MIN_PORT: String(44_000 + 10 * serversStarted++),
+      // Below the ephemeral range (32768+): the 5,000 client sockets of the previous round may still hold
+      // (TIME_WAIT) a port up there, and the worker's WebRtcServer then cannot listen on it.
+      BENCH_RTC_MIN_PORT: String(24_000 + 10 * serversStarted++),
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  const lines = createInterface({ input: child.stdout! });
   const line = await Promise.race([
-    new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once("line", resolve)),
+    new Promise<string>((resolve) => lines.once("line", resolve)),
     sleep(60_000).then(() => {
       throw new Error(`${kind} server did not start within 60 s`);
     }),
   ]);
-  return { child, info: JSON.parse(line) as Info };
+  const gc = () =>
+    new Promise<NodeJS.MemoryUsage>((resolve) => {
+      lines.once("line", (answer) => resolve((JSON.parse(answer) as { memory: NodeJS.MemoryUsage }).memory));
+      child.kill("SIGUSR2");
+    });
+  return { child, info: JSON.parse(line) as Info, gc };
 }
 
 async function token(info: Info): Promise<string> {
@@ -184,6 +209,8 @@ async function closeAll(ms: Member[]): Promise<void> {
 interface Result {
   kind: Kind;
   rssPerConnKb: number;
+  rssPerConnKbAfterGc: number;
+  heapPerConnKb: number;
   idleOpened: number;
   chatPerSec: number;
   chatCpuUs: number;
@@ -223,16 +250,24 @@ async function fanout(
 }
 
 async function oneRound(kind: Kind, databaseUrl: string): Promise<Result> {
-  const { child, info } = await startServer(kind, databaseUrl);
+  const { child, info, gc } = await startServer(kind, databaseUrl);
   const pid = child.pid!;
   try {
+    // One-time costs (code paged in, JIT, pools and heap sized for a burst) are paid by a first burst of
+    // WARMUP sockets, opened the same way and closed, so the growth below is what the idle sockets hold.
+    const warm = await inBatches(WARMUP, 200, async () => open(info, await token(info)).catch(() => null));
+    await closeAll(warm.filter((m): m is Member => m !== null));
     await sleep(1000);
     const rss0 = rssKb(pid);
+    const mem0 = await gc();
+    const rss0gc = rssKb(pid);
     const tokens = await inBatches(IDLE, 500, () => token(info));
     const idle = await inBatches(IDLE, 200, (i) => open(info, tokens[i]!).catch(() => null));
     const opened = idle.filter((m): m is Member => m !== null);
     await sleep(2000);
     const rss1 = rssKb(pid);
+    const mem1 = await gc();
+    const rss1gc = rssKb(pid);
     await closeAll(opened);
     await sleep(1000);
 
@@ -267,6 +302,8 @@ async function oneRound(kind: Kind, databaseUrl: string): Promise<Result> {
     const r: Result = {
       kind,
       rssPerConnKb: (rss1 - rss0) / opened.length,
+      rssPerConnKbAfterGc: (rss1gc - rss0gc) / opened.length,
+      heapPerConnKb: (mem1.heapUsed - mem0.heapUsed) / 1024 / opened.length,
       idleOpened: opened.length,
       chatPerSec: chat.perSec,
       chatCpuUs: chat.cpuUsPerDelivery,
@@ -277,7 +314,8 @@ async function oneRound(kind: Kind, databaseUrl: string): Promise<Result> {
       clientCores: Math.max(chat.clientCores, bcast.clientCores),
     };
     console.log(
-      `  ${kind.padEnd(4)}: idle ${opened.length}/${IDLE} open, RSS +${((rss1 - rss0) / 1024).toFixed(1)} MB = ${r.rssPerConnKb.toFixed(2)} KB/conn; ` +
+      `  ${kind.padEnd(4)}: idle ${opened.length}/${IDLE} open, RSS +${((rss1 - rss0) / 1024).toFixed(1)} MB = ${r.rssPerConnKb.toFixed(2)} KB/conn ` +
+        `(after GC ${r.rssPerConnKbAfterGc.toFixed(2)}, live JS heap ${r.heapPerConnKb.toFixed(2)}); ` +
         `chat ${chat.perSec.toFixed(0)} deliveries/s, ${chat.cpuUsPerDelivery.toFixed(2)} server CPU-µs each (${(chat.delivered * 100).toFixed(1)}% delivered); ` +
         `broadcast ${bcast.perSec.toFixed(0)}/s, ${bcast.cpuUsPerDelivery.toFixed(2)} µs each (${(bcast.delivered * 100).toFixed(1)}%); ` +
         `clients ${(r.clientCores * 100).toFixed(0)}% core`,
@@ -314,6 +352,8 @@ async function main() {
     );
   };
   row(`RSS per idle connection, KB (${IDLE} open)`, (r) => r.rssPerConnKb);
+  row("RSS per idle connection after a full GC, KB", (r) => r.rssPerConnKbAfterGc);
+  row("live JS heap per idle connection after a full GC, KB", (r) => r.heapPerConnKb);
   row(
     `chat send-message deliveries/s (${MEMBERS} members, ${SENDERS}x${CHATS_EACH} msgs)`,
     (r) => r.chatPerSec,
