@@ -7,7 +7,7 @@ describe("the media host in its cluster", () => {
   let fx: HostFixture;
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 41100 });
+    fx = await startHostFixture({ rtcMinPort: 21100 });
   });
   afterAll(async () => {
     await fx?.close();

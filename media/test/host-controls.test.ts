@@ -20,7 +20,7 @@ describe("host controls", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 41240, db: t.database });
+    fx = await startHostFixture({ rtcMinPort: 21240, db: t.database });
     await fx.bus.subscribe(BUS_CHANNELS.meetings, (m) => {
       busMessages.push(m as MeetingBusMessage);
     });

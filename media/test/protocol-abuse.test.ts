@@ -15,7 +15,7 @@ describe("a client that misbehaves", () => {
 
   beforeAll(async () => {
     fx = await startHostFixture({
-      rtcMinPort: 41040,
+      rtcMinPort: 21040,
       env: { MEDIA_MAX_MESSAGE_BYTES: "4096", MEDIA_RATE_PER_SEC: "20", MEDIA_RATE_BURST: "20" },
     });
     meetingId = await fx.createMeeting();

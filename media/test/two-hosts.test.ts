@@ -54,8 +54,8 @@ describe("two media host processes behind one control plane over Redis", () => {
           MEDIA_PORT: String(mediaPort),
           MEDIASOUP_LISTEN_IP: "127.0.0.1",
           MEDIA_NUM_WORKERS: "1",
-          RTC_MIN_PORT: String(41200 + i * 10),
-          RTC_MAX_PORT: String(41209 + i * 10),
+          RTC_MIN_PORT: String(21500 + i * 10),
+          RTC_MAX_PORT: String(21509 + i * 10),
           MEDIA_HEARTBEAT_MS: "500",
         }),
       );

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Embedded, startEmbedded } from "../src/embedded.js";
 
 const quiet = { LOG_LEVEL: "warn", LOG_DIR: "-", MEDIA_BIND: "127.0.0.1" };
-let rtcBase = 43_000 + Math.floor(Math.random() * 2_000) * 2;
+let rtcBase = 28_000 + Math.floor(Math.random() * 1_000) * 2;
 const nextRtc = () => {
   rtcBase += 2;
   return rtcBase;

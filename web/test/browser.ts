@@ -158,7 +158,7 @@ const tryUdp = (port: number) =>
 /** `count` consecutive ports free for both UDP and TCP, from a random start so parallel files rarely collide. */
 export async function freeRtcPorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 40_000 + Math.floor(Math.random() * 9_000);
+    const base = 24_000 + Math.floor(Math.random() * 4_000);
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = (await tryTcp(p)) && (await tryUdp(p));
     if (ok) return base;

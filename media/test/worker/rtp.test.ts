@@ -22,8 +22,8 @@ beforeAll(async () => {
   worker = await mediasoup.createWorker({
     workerBin: inject("mediasoupWorkerBin"),
     logLevel: "warn",
-    rtcMinPort: 40000,
-    rtcMaxPort: 49999,
+    rtcMinPort: 22000,
+    rtcMaxPort: 22999,
   });
   router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 });

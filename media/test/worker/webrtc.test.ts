@@ -34,8 +34,8 @@ beforeAll(async () => {
   worker = await mediasoup.createWorker({
     workerBin: inject("mediasoupWorkerBin"),
     logLevel: "warn",
-    rtcMinPort: 50000,
-    rtcMaxPort: 59999,
+    rtcMinPort: 23000,
+    rtcMaxPort: 23999,
   });
   router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
   webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: "udp", ip: LOOPBACK }] });
