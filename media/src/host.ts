@@ -135,7 +135,13 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     recorder,
     records,
     lobby: new LobbyBook(),
-    chat: new ChatService({ db: db.db, logger, now, randomId: randomUUID }),
+    chat: new ChatService({
+      db: db.db,
+      logger,
+      now,
+      randomId: randomUUID,
+      participantRow: (id) => recorder.rowWritten(id),
+    }),
     meetings: liveMeetings,
   };
   const metrics = createMediaMetrics(rooms, pool, hostId, transportBytes);

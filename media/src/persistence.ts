@@ -73,6 +73,8 @@ export class ParticipantRecorder {
   private readonly queue: Op[] = [];
   private running: Promise<void> | null = null;
   private pending = 0;
+  /** Participants whose row is queued and not yet written: what refers to them (chat) waits for it. */
+  private readonly unwritten = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -90,9 +92,18 @@ export class ParticipantRecorder {
     return this.pending;
   }
 
+  /**
+   * Resolves once this participant's row has been written (or its write attempted): a chat message, whose
+   * sender is a foreign key to that row, must not reach the database before it.
+   */
+  async rowWritten(participantId: string): Promise<void> {
+    while (this.unwritten.has(participantId) && this.running) await this.running;
+  }
+
   joined(room: Room, peer: Peer, first: boolean): void {
     const at = this.now();
     const { tenantId, id: meetingId } = room.meeting;
+    this.unwritten.set(peer.id, (this.unwritten.get(peer.id) ?? 0) + 1);
     this.enqueue({
       kind: "joined",
       at,
@@ -141,6 +152,12 @@ export class ParticipantRecorder {
     this.enqueue({ kind: "left", at: this.now(), tenantId: room.meeting.tenantId, participantId: peer.id });
   }
 
+  private written(participantId: string): void {
+    const left = (this.unwritten.get(participantId) ?? 1) - 1;
+    if (left > 0) this.unwritten.set(participantId, left);
+    else this.unwritten.delete(participantId);
+  }
+
   private enqueue(op: Op): void {
     this.pending += 1;
     this.queue.push(op);
@@ -175,6 +192,7 @@ export class ParticipantRecorder {
           }
         } finally {
           this.pending -= run.length;
+          for (const op of run) if (op.kind === "joined") this.written(op.row.id);
         }
       }
     }

@@ -1,12 +1,12 @@
-import { meetingStats, meetings, participants } from "@nexus/drizzle";
+import { chatMessages, createDb, meetingStats, meetings, participants } from "@nexus/drizzle";
 import { silentLogger } from "@nexus/platform";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Peer } from "../src/peer.js";
 import { ParticipantRecorder } from "../src/persistence.js";
 import type { Room } from "../src/room.js";
-import { type HostFixture, startHostFixture } from "./support/host-fixture.js";
+import { eventually, type HostFixture, startHostFixture } from "./support/host-fixture.js";
 import { connect } from "./support/participant.js";
 
 /** Participant rows are written behind the join path, in batches: every row a user was told about still lands. */
@@ -52,6 +52,42 @@ describe("participant rows written in batches", () => {
       expect(row.status).toBe("left");
       expect(row.leftAt).toBeInstanceOf(Date);
       expect(row.leftAt!.getTime()).toBeGreaterThanOrEqual(row.joinedAt.getTime());
+    }
+  });
+
+  it("stores a chat message sent right after joining, though the sender's row is still queued", async () => {
+    const meetingId = await fx.createMeeting();
+    // Every participant insert is held (a SHARE lock on the table, in a transaction of our own), as a busy
+    // database would hold it; the sender's row stays in the recorder's queue meanwhile.
+    const locker = createDb(t.url);
+    const { client } = await connect(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+    try {
+      let participantId = "";
+      const sent = await locker.db.transaction(async (tx) => {
+        await tx.execute(sql`lock table participants in share mode`);
+        const ack = (await client.request("join-meeting", {})) as { participant_id: string };
+        participantId = ack.participant_id;
+        await eventually("the recorder's insert waits for the lock", async () => {
+          const waiting = await tx.execute(
+            sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%insert into "participants"%'`,
+          );
+          return (waiting as { rows: unknown[] }).rows.length === 1;
+        });
+        const pending = client.request("send-message", { text: "first words" });
+        pending.catch(() => {});
+        // Another round trip through the host and the database: by its answer a chat insert that did not
+        // wait for the row would have been refused (sender foreign key).
+        await client.request("get-messages", { limit: 5 });
+        // Wrapped: returning the promise itself would make the transaction wait for it, and so for itself.
+        return { pending };
+      });
+      const message = (await sent.pending) as { sender: { participant_id: string } };
+      expect(message.sender.participant_id).toBe(participantId);
+      const rows = await fx.db.db.select().from(chatMessages).where(eq(chatMessages.meetingId, meetingId));
+      expect(rows.map((r) => [r.content, r.senderParticipantId])).toEqual([["first words", participantId]]);
+    } finally {
+      client.close();
+      await locker.close();
     }
   });
 

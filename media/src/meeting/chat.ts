@@ -11,6 +11,8 @@ export interface ChatOptions {
   logger: Logger;
   now: () => Date;
   randomId: () => string;
+  /** Resolves once a participant's row exists (rows are written behind the join path); none: rows exist. */
+  participantRow?: (participantId: string) => Promise<void>;
   /** Token bucket per participant: sustained messages per second and burst. */
   ratePerSec?: number;
   burst?: number;
@@ -190,6 +192,9 @@ export class ChatService {
     const head = batch[0];
     if (!head) return [];
     const { tenantId, id: meetingId } = head.room.meeting;
+    // A sender who has just joined may still have their row in the recorder's queue.
+    const { participantRow } = this.options;
+    if (participantRow) await Promise.all([...new Set(batch.map((q) => q.peer.id))].map(participantRow));
     const at = now();
     const values = batch.map((q) => ({
       id: randomId(),
