@@ -101,6 +101,12 @@ export class ClientConnection implements Connection {
     this.ws.send(text, false);
   }
 
+  /** Runs `fn` with this socket holding the loop's cork (see upgradeOutsideCork). */
+  cork(fn: () => void): void {
+    if (this.closed) fn();
+    else this.ws.cork(fn);
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -182,6 +188,31 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const sessions = new Set<Session>();
   const app = uWS.App();
 
+  /**
+   * Completes an upgrade decided after async work without `res.cork(() => res.upgrade(...))`, which in our
+   * uWS (uWebSockets.js 20.30) intermittently closes the new socket right after its open handler: after
+   * the callback, HttpResponse::cork() tells an upgrade from a plain response only by the socket's address
+   * changing, but the upgrade reallocates the socket smaller, in place (same address). cork() then runs
+   * its HTTP "Connection: close" check on the upgraded socket, reading the old HTTP state field from bytes
+   * that now belong to the allocator or the WebSocket, and when they happen to have that bit set it shuts
+   * the socket down (1006 on both sides, no close frame, nothing sent). Fixed upstream in uWebSockets'
+   * cork() (it also compares the socket context) in 2026; not in the version we can install.
+   *
+   * Not corked, upgrade() writes the 101 straight to the socket and nothing runs after it. uWebSockets.js
+   * prints a warning for every upgrade made outside a cork callback; it only looks at whether one of its
+   * cork callbacks is running, so when another socket of ours is open we run the upgrade inside
+   * `res.cork` nested in that socket's cork: that socket holds the loop's cork, so `res.cork` just calls
+   * the function (no post-processing), and upgrade() sees `res` uncorked, exactly as unnested.
+   */
+  const upgradeOutsideCork = (res: uWS.HttpResponse, upgrade: () => void): void => {
+    for (const session of sessions) {
+      if (session.conn.closed) continue;
+      session.conn.cork(() => res.cork(upgrade));
+      return;
+    }
+    upgrade();
+  };
+
   app.ws<UserData>("/*", {
     maxPayloadLength: options.maxMessageBytes,
     // The same limit as ClientConnection.send, for what uWS sends on its own: topic publishes.
@@ -191,6 +222,17 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     sendPingsAutomatically: true,
 
     upgrade: (res, req, context) => {
+      // RFC 6455 asks for `Connection: Upgrade`. uWS marks a request whose Connection header says `close`
+      // (any 5-character value) to be closed once answered; upgraded from outside a cork (below), such a
+      // socket would be shut while its open handler still runs and its close handler would never come.
+      // Refused here, answered like any other HTTP request.
+      if (!/(^|,)\s*upgrade\s*(,|$)/i.test(req.getHeader("connection"))) {
+        res
+          .writeStatus("400 bad_request")
+          .writeHeader("content-type", "application/json")
+          .end(JSON.stringify({ error: errorBody("bad_request", "expected Connection: Upgrade") }));
+        return;
+      }
       const key = req.getHeader("sec-websocket-key");
       const protocol = req.getHeader("sec-websocket-protocol");
       const extensions = req.getHeader("sec-websocket-extensions");
@@ -208,7 +250,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
             session: null,
             bucket: { tokens: options.rateBurst, at: Date.now(), strikes: 0 },
           };
-          res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+          upgradeOutsideCork(res, () => res.upgrade(data, key, protocol, extensions, context));
         },
         (error: unknown) => {
           if (aborted) return;
