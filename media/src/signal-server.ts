@@ -319,7 +319,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       reply(session, id, { code: "bad_request", message: `unknown message type ${type}` });
       return;
     }
-    const parsed = v.safeParse(REQUESTS[type].data, envelope.output.data ?? {});
+    const parsed = parseData(session, type, envelope.output.data ?? {});
     if (!parsed.success) {
       const issue = parsed.issues[0];
       const where = issue ? (v.getDotPath(issue) ?? "data") : "data";
@@ -364,6 +364,38 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       for (const session of [...sessions]) session.conn.close(CLOSE.shuttingDown, "host shutting down");
     },
   };
+}
+
+/** consume's data without its RTP capabilities: the ids are checked on every call (see parseData). */
+const ConsumeIdsSchema = v.object({ ...REQUESTS.consume.data.entries, rtp_capabilities: v.unknown() });
+
+/**
+ * A request's data through its schema. consume carries the client's whole RTP capabilities (a hundred-odd
+ * nested values) on every call, and a client sends the same ones each time: a session keeps the last
+ * capabilities it validated with their JSON text, and capabilities with the same text reuse that output
+ * (valibot gives equal output for equal input; mediasoup clones what it is handed, nothing writes to it).
+ * Anything else, or other capabilities, goes through the full schema as before, with the same issues.
+ */
+function parseData(session: Session, type: RequestType, data: unknown) {
+  if (type !== "consume") return v.safeParse(REQUESTS[type].data, data);
+  const caps =
+    typeof data === "object" && data !== null
+      ? (data as { rtp_capabilities?: unknown }).rtp_capabilities
+      : undefined;
+  const known = session.consumeCaps;
+  if (known && caps !== undefined) {
+    const json = JSON.stringify(caps);
+    if (json === known.json) {
+      const ids = v.safeParse(ConsumeIdsSchema, data);
+      if (!ids.success) return ids;
+      return { ...ids, output: { ...ids.output, rtp_capabilities: known.output } };
+    }
+  }
+  const parsed = v.safeParse(REQUESTS.consume.data, data);
+  if (parsed.success) {
+    session.consumeCaps = { json: JSON.stringify(caps), output: parsed.output.rtp_capabilities };
+  }
+  return parsed;
 }
 
 function takeToken(bucket: UserData["bucket"], ratePerSec: number, burst: number): boolean {
