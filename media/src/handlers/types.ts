@@ -1,6 +1,5 @@
 import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
-import type { RtpCapabilitiesWire } from "@nexus/shared/signaling/media-types";
 import type { AckData, RequestData, RequestType } from "@nexus/shared/signaling/requests";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import type { LobbyEntry } from "../meeting/lobby-book.js";
@@ -20,8 +19,6 @@ export interface Session {
   peer: Peer | null;
   /** Set while the connection waits in the lobby (and until its admitted join-meeting). */
   lobby?: LobbyEntry | null;
-  /** The RTP capabilities this connection's last valid consume carried, as sent and as validated. */
-  consumeCaps?: { json: string; output: RtpCapabilitiesWire };
 }
 
 export interface HandlerContext {
