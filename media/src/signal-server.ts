@@ -2,7 +2,6 @@ import uWS from "uWebSockets.js";
 import type { Logger } from "@nexus/platform";
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@nexus/shared/errors";
 import { type MessageId, RequestEnvelopeSchema } from "@nexus/shared/signaling/envelope";
-import type { RtpCapabilitiesWire } from "@nexus/shared/signaling/media-types";
 import type { NotificationData, NotificationType } from "@nexus/shared/signaling/notifications";
 import type { RequestType } from "@nexus/shared/signaling/requests";
 import { isRequestType, REQUESTS } from "@nexus/shared/signaling/requests";
@@ -181,7 +180,6 @@ class TopicChannel implements RoomChannel {
 export async function startSignalServer(options: SignalServerOptions): Promise<SignalServer> {
   const { logger } = options;
   const sessions = new Set<Session>();
-  const parser = new RequestParser();
   const app = uWS.App();
 
   app.ws<UserData>("/*", {
@@ -321,7 +319,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       reply(session, id, { code: "bad_request", message: `unknown message type ${type}` });
       return;
     }
-    const parsed = parser.parse(type, envelope.output.data ?? {});
+    const parsed = v.safeParse(REQUESTS[type].data, envelope.output.data ?? {});
     if (!parsed.success) {
       const issue = parsed.issues[0];
       const where = issue ? (v.getDotPath(issue) ?? "data") : "data";
@@ -366,45 +364,6 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       for (const session of [...sessions]) session.conn.close(CLOSE.shuttingDown, "host shutting down");
     },
   };
-}
-
-/** consume's data without its RTP capabilities: the ids are checked on every call (see RequestParser). */
-const ConsumeIdsSchema = v.object({ ...REQUESTS.consume.data.entries, rtp_capabilities: v.unknown() });
-
-/** How many distinct RTP capabilities a host keeps validated (a few browser builds cover most clients). */
-const KNOWN_CAPS = 16;
-
-/**
- * Requests' data through their schemas. consume carries the client's whole RTP capabilities (a hundred-odd
- * nested values) on every call, and clients of one browser build send the same ones: the host keeps the
- * last few capabilities it validated, keyed by their JSON text, and capabilities with a known text reuse
- * that output (valibot gives equal output for equal input; mediasoup clones what it is handed and nothing
- * else writes to it). The ids are checked every time; other capabilities go through the full schema as
- * before, with the same issues.
- */
-export class RequestParser {
-  private readonly knownCaps = new Map<string, RtpCapabilitiesWire>();
-
-  parse(type: RequestType, data: unknown) {
-    if (type !== "consume") return v.safeParse(REQUESTS[type].data, data);
-    const caps =
-      typeof data === "object" && data !== null
-        ? (data as { rtp_capabilities?: unknown }).rtp_capabilities
-        : undefined;
-    const json = caps === undefined ? undefined : JSON.stringify(caps);
-    const known = json === undefined ? undefined : this.knownCaps.get(json);
-    if (known) {
-      const ids = v.safeParse(ConsumeIdsSchema, data);
-      if (!ids.success) return ids;
-      return { ...ids, output: { ...ids.output, rtp_capabilities: known } };
-    }
-    const parsed = v.safeParse(REQUESTS.consume.data, data);
-    if (parsed.success && json !== undefined) {
-      if (this.knownCaps.size >= KNOWN_CAPS) this.knownCaps.delete(this.knownCaps.keys().next().value!);
-      this.knownCaps.set(json, parsed.output.rtp_capabilities);
-    }
-    return parsed;
-  }
 }
 
 function takeToken(bucket: UserData["bucket"], ratePerSec: number, burst: number): boolean {

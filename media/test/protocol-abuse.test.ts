@@ -114,7 +114,7 @@ describe("a client that misbehaves", () => {
     const consume = (data: object) => s.client.request("consume", data as never);
     const first = await consume({ transport_id, producer_id: producer.id, rtp_capabilities: opus });
     expect(first.producer_id).toBe(producer.id);
-    // The same capabilities again (the host keeps the last ones it validated), with ids that are not valid.
+    // The same capabilities again, with ids that are not valid.
     await expect(consume({ transport_id, producer_id: "", rtp_capabilities: opus })).rejects.toMatchObject({
       code: "validation_failed",
       message: expect.stringContaining("consume: producer_id:"),
