@@ -75,13 +75,17 @@ export class ParticipantRecorder {
   private pending = 0;
   /** Participants whose row is queued and not yet written: what refers to them (chat) waits for it. */
   private readonly unwritten = new Map<string, number>();
+  /** The per-batch statements, built once (see recorderStatements). */
+  private readonly statements: ReturnType<typeof recorderStatements>;
 
   constructor(
     private readonly db: Db,
     private readonly hostId: string,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.statements = recorderStatements(db);
+  }
 
   /** Resolves once every write queued so far has been attempted. */
   async flush(): Promise<void> {
@@ -247,23 +251,13 @@ export class ParticipantRecorder {
       perMeeting.set(op.meetingId, m);
     }
     for (const [meetingId, m] of perMeeting) {
-      await this.db
-        .insert(meetingStats)
-        .values({
-          meetingId,
-          tenantId: m.tenantId,
-          peakParticipants: m.peak,
-          totalJoins: m.joins,
-          updatedAt: m.at,
-        })
-        .onConflictDoUpdate({
-          target: meetingStats.meetingId,
-          set: {
-            peakParticipants: sql`greatest(${meetingStats.peakParticipants}, ${m.peak})`,
-            totalJoins: sql`${meetingStats.totalJoins} + ${m.joins}`,
-            updatedAt: m.at,
-          },
-        });
+      await this.statements.statsJoined.execute({
+        meetingId,
+        tenantId: m.tenantId,
+        peak: m.peak,
+        joins: m.joins,
+        at: m.at.toISOString(),
+      });
       if (m.first) {
         await this.db
           .update(meetings)
@@ -282,16 +276,11 @@ export class ParticipantRecorder {
   private async writeLeft(ops: LeftOp[]): Promise<void> {
     if (ops.length === 1) {
       const op = ops[0]!;
-      await this.db
-        .update(participants)
-        .set({ status: "left", leftAt: op.at, isScreenSharing: false })
-        .where(
-          and(
-            eq(participants.tenantId, op.tenantId),
-            eq(participants.id, op.participantId),
-            eq(participants.status, "joined"),
-          ),
-        );
+      await this.statements.leftOne.execute({
+        tenantId: op.tenantId,
+        participantId: op.participantId,
+        at: op.at.toISOString(),
+      });
       return;
     }
     const col = <T>(pick: (op: LeftOp) => T) => sql.param(ops.map(pick));
@@ -302,6 +291,47 @@ export class ParticipantRecorder {
       where ${participants.tenantId} = v.tenant_id and ${participants.id} = v.id
         and ${participants.status} = 'joined'`);
   }
+}
+
+/**
+ * The recorder's fixed-shape statements as prepared queries: drizzle builds their SQL once here instead of
+ * on every batch (building was most of their CPU on the host), and PostgreSQL parses each once per
+ * connection (named statements). Same SQL as the query builder made per call; timestamps are passed as the
+ * ISO strings drizzle would have sent (untyped parameters: PostgreSQL infers the column type, as before).
+ */
+function recorderStatements(db: Db) {
+  const p = sql.placeholder;
+  return {
+    statsJoined: db
+      .insert(meetingStats)
+      .values({
+        meetingId: p("meetingId"),
+        tenantId: p("tenantId"),
+        peakParticipants: p("peak"),
+        totalJoins: p("joins"),
+        updatedAt: sql`${p("at")}`,
+      })
+      .onConflictDoUpdate({
+        target: meetingStats.meetingId,
+        set: {
+          peakParticipants: sql`greatest(${meetingStats.peakParticipants}, ${p("peak")})`,
+          totalJoins: sql`${meetingStats.totalJoins} + ${p("joins")}`,
+          updatedAt: sql`${p("at")}`,
+        },
+      })
+      .prepare("nexus_recorder_stats_joined"),
+    leftOne: db
+      .update(participants)
+      .set({ status: "left", leftAt: sql`${p("at")}`, isScreenSharing: false })
+      .where(
+        and(
+          eq(participants.tenantId, p("tenantId")),
+          eq(participants.id, p("participantId")),
+          eq(participants.status, "joined"),
+        ),
+      )
+      .prepare("nexus_recorder_left_one"),
+  };
 }
 
 /** Consecutive ops of one kind, in order. */

@@ -105,6 +105,45 @@ describe("a client that misbehaves", () => {
     s.client.close();
   });
 
+  it("has every consume's ids and capabilities checked, also when it repeats capabilities it sent before", async () => {
+    const producer = bystander.producers.get("mic")!;
+    const s = await rawSession();
+    await s.client.request("join-meeting", {});
+    const { transport_id } = await s.client.request("create-transport", { direction: "recv" });
+    const opus = { codecs: [{ kind: "audio", mimeType: "audio/opus", clockRate: 48000, channels: 2 }] };
+    const consume = (data: object) => s.client.request("consume", data as never);
+    const first = await consume({ transport_id, producer_id: producer.id, rtp_capabilities: opus });
+    expect(first.producer_id).toBe(producer.id);
+    // The same capabilities again, with ids that are not valid.
+    await expect(consume({ transport_id, producer_id: "", rtp_capabilities: opus })).rejects.toMatchObject({
+      code: "validation_failed",
+      message: expect.stringContaining("consume: producer_id:"),
+    });
+    await expect(
+      consume({ transport_id: 7, producer_id: producer.id, rtp_capabilities: opus }),
+    ).rejects.toMatchObject({
+      code: "validation_failed",
+      message: expect.stringContaining("consume: transport_id:"),
+    });
+    // Capabilities that are not valid, after valid ones: refused, not taken for the earlier ones.
+    const broken = { codecs: [{ kind: "audio", mimeType: "audio/opus", clockRate: "48000", channels: 2 }] };
+    await expect(
+      consume({ transport_id, producer_id: producer.id, rtp_capabilities: broken }),
+    ).rejects.toMatchObject({
+      code: "validation_failed",
+      message: expect.stringContaining("consume: rtp_capabilities.codecs.0.clockRate:"),
+    });
+    // Other valid capabilities, then the first ones again: each consume is answered for what it carried.
+    const vp8Only = { codecs: [{ kind: "video", mimeType: "video/VP8", clockRate: 90000 }] };
+    await expect(
+      consume({ transport_id, producer_id: producer.id, rtp_capabilities: vp8Only }),
+    ).rejects.toMatchObject({ code: "bad_request", message: "your device cannot receive this producer" });
+    const again = await consume({ transport_id, producer_id: producer.id, rtp_capabilities: opus });
+    expect(again.consumer_id).not.toBe(first.consumer_id);
+    expect(again.rtp_parameters.codecs[0]?.mimeType.toLowerCase()).toBe("audio/opus");
+    s.client.close();
+  });
+
   it("is disconnected for an oversized message while the room carries on", async () => {
     const s = await rawSession();
     await s.client.request("join-meeting", {});

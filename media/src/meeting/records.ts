@@ -173,11 +173,41 @@ export async function addToStats(
   amount: number,
   at: Date,
 ): Promise<void> {
-  await db
+  await addStatement(db, column).execute({ meetingId, tenantId, amount, at: at.toISOString() });
+}
+
+/**
+ * One prepared statement per database and counter: drizzle builds the upsert's SQL once instead of on every
+ * write, and PostgreSQL parses it once per connection. The same SQL the query builder made per call.
+ */
+const addStatements = new WeakMap<Db, Map<StatColumn, ReturnType<typeof prepareAdd>>>();
+function addStatement(db: Db, column: StatColumn) {
+  let byColumn = addStatements.get(db);
+  if (!byColumn) {
+    byColumn = new Map();
+    addStatements.set(db, byColumn);
+  }
+  let statement = byColumn.get(column);
+  if (!statement) {
+    statement = prepareAdd(db, column);
+    byColumn.set(column, statement);
+  }
+  return statement;
+}
+
+function prepareAdd(db: Db, column: StatColumn) {
+  const p = sql.placeholder;
+  return db
     .insert(meetingStats)
-    .values({ meetingId, tenantId, [column]: amount, updatedAt: at })
+    .values({
+      meetingId: p("meetingId"),
+      tenantId: p("tenantId"),
+      [column]: p("amount"),
+      updatedAt: sql`${p("at")}`,
+    })
     .onConflictDoUpdate({
       target: meetingStats.meetingId,
-      set: { [column]: sql`${meetingStats[column]} + ${amount}`, updatedAt: at },
-    });
+      set: { [column]: sql`${meetingStats[column]} + ${p("amount")}`, updatedAt: sql`${p("at")}` },
+    })
+    .prepare(`nexus_stats_add_${column}`);
 }
