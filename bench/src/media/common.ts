@@ -212,3 +212,25 @@ export async function plainTransportInRoom(
   transport.observer.on("close", () => peer.transports.delete(transport.id));
   return transport;
 }
+
+/** A join token for a fresh member of a bench meeting (the benches' servers print these fields). */
+export async function memberToken(
+  info: { meetingId: string; tenantId: string; hostId: string },
+  label = "Bench",
+): Promise<string> {
+  const pid = randomUUID();
+  const { token } = await signJoinToken(
+    {
+      jti: randomUUID(),
+      meeting_id: info.meetingId,
+      participant_id: pid,
+      tenant_id: info.tenantId,
+      user_id: `user-${pid.slice(0, 8)}`,
+      name: `${label} ${pid.slice(0, 4)}`,
+      role: "member",
+      host_id: info.hostId,
+    },
+    { secret: JOIN_SECRET, now: new Date(), ttlSeconds: 900 },
+  );
+  return token;
+}

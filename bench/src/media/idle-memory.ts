@@ -12,11 +12,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { signJoinToken } from "@nexus/platform/join-token";
 import WebSocket from "ws";
 import { BENCH_DIR } from "../build.js";
 import { LOAD_CPUS, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
-import { JOIN_SECRET, loadLine, realPostgres } from "./common.js";
+import { loadLine, memberToken, realPostgres } from "./common.js";
 
 const { values: args } = parseArgs({
   options: { step: { type: "string", default: "4000" }, batch: { type: "string", default: "200" } },
@@ -55,20 +54,7 @@ async function measure(kind: "ours" | "ws", databaseUrl: string, port: number): 
       return { rss: rssKb, heapUsed: memory.heapUsed / 1024, heapTotal: memory.heapTotal / 1024 };
     };
     const openOne = async () => {
-      const pid = crypto.randomUUID();
-      const { token } = await signJoinToken(
-        {
-          jti: crypto.randomUUID(),
-          meeting_id: info.meetingId,
-          participant_id: pid,
-          tenant_id: info.tenantId,
-          user_id: `user-${pid.slice(0, 8)}`,
-          name: `Idle ${pid.slice(0, 4)}`,
-          role: "member",
-          host_id: info.hostId,
-        },
-        { secret: JOIN_SECRET, now: new Date(), ttlSeconds: 900 },
-      );
+      const token = await memberToken(info, "Idle");
       const ws = new WebSocket(`ws://127.0.0.1:${info.port}/?token=${token}`, { perMessageDeflate: false });
       await new Promise<void>((resolve, reject) => {
         ws.once("open", () => resolve());

@@ -21,11 +21,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { signJoinToken } from "@nexus/platform/join-token";
 import WebSocket from "ws";
 import { BENCH_DIR } from "../build.js";
 import { LOAD_CPUS, median, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
-import { JOIN_SECRET, loadLine, realPostgres, spread, threadsCpuNs } from "./common.js";
+import { loadLine, memberToken, realPostgres, spread, threadsCpuNs } from "./common.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -101,23 +100,7 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   return { child, info: JSON.parse(line) as Info, gc };
 }
 
-async function token(info: Info): Promise<string> {
-  const pid = crypto.randomUUID();
-  const { token } = await signJoinToken(
-    {
-      jti: crypto.randomUUID(),
-      meeting_id: info.meetingId,
-      participant_id: pid,
-      tenant_id: info.tenantId,
-      user_id: `user-${pid.slice(0, 8)}`,
-      name: `Bench ${pid.slice(0, 4)}`,
-      role: "member",
-      host_id: info.hostId,
-    },
-    { secret: JOIN_SECRET, now: new Date(), ttlSeconds: 900 },
-  );
-  return token;
-}
+const token = (info: Info) => memberToken(info);
 
 interface Member {
   ws: WebSocket;
