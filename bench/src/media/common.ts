@@ -9,11 +9,11 @@ import { createMediaHost, type MediaHost } from "@nexus/media/host";
 import type { Connection } from "@nexus/media/peer";
 import type { Room } from "@nexus/media/room";
 import { MemoryBus, MemoryHostRegistry, silentLogger } from "@nexus/platform";
-import { signJoinToken } from "@nexus/platform/join-token";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import { createTestDatabase, startPostgres } from "@nexus/testkit";
 import type { types as ms } from "mediasoup";
 import { HAVE_TASKSET } from "../proc.js";
+import { memberClaims, memberToken } from "./tokens.js";
 
 export const JOIN_SECRET = "bench-join-token-secret-0123456789";
 
@@ -128,19 +128,8 @@ export async function startOurHost(opts: {
     logger: silentLogger(),
   });
   const tenantId = `tenant-${randomUUID().slice(0, 8)}`;
-  const claims = (meetingId: string): JoinClaims => {
-    const participantId = randomUUID();
-    return {
-      jti: randomUUID(),
-      meeting_id: meetingId,
-      participant_id: participantId,
-      tenant_id: tenantId,
-      user_id: `user-${participantId.slice(0, 8)}`,
-      name: `Bench ${participantId.slice(0, 4)}`,
-      role: "member",
-      host_id: host.hostId,
-    };
-  };
+  const claims = (meetingId: string): JoinClaims =>
+    memberClaims({ meetingId, tenantId, hostId: host.hostId });
   return {
     host,
     db,
@@ -165,14 +154,8 @@ export async function startOurHost(opts: {
       return id;
     },
     claims,
-    async token(meetingId) {
-      const { token } = await signJoinToken(claims(meetingId), {
-        secret: JOIN_SECRET,
-        now: new Date(),
-        ttlSeconds: 600,
-      });
-      return token;
-    },
+    token: (meetingId) =>
+      memberToken({ meetingId, tenantId, hostId: host.hostId }, { secret: JOIN_SECRET, ttlSeconds: 600 }),
     async close() {
       await host.close();
       if (ownDb) await db.close();
@@ -211,26 +194,4 @@ export async function plainTransportInRoom(
   peer.transports.set(transport.id, transport as unknown as ms.WebRtcTransport);
   transport.observer.on("close", () => peer.transports.delete(transport.id));
   return transport;
-}
-
-/** A join token for a fresh member of a bench meeting (the benches' servers print these fields). */
-export async function memberToken(
-  info: { meetingId: string; tenantId: string; hostId: string },
-  label = "Bench",
-): Promise<string> {
-  const pid = randomUUID();
-  const { token } = await signJoinToken(
-    {
-      jti: randomUUID(),
-      meeting_id: info.meetingId,
-      participant_id: pid,
-      tenant_id: info.tenantId,
-      user_id: `user-${pid.slice(0, 8)}`,
-      name: `${label} ${pid.slice(0, 4)}`,
-      role: "member",
-      host_id: info.hostId,
-    },
-    { secret: JOIN_SECRET, now: new Date(), ttlSeconds: 900 },
-  );
-  return token;
 }

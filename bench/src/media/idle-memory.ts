@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { BENCH_DIR } from "../build.js";
 import { LOAD_CPUS, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
-import { loadLine, memberToken, realPostgres } from "./common.js";
+import { JOIN_SECRET, loadLine, realPostgres } from "./common.js";
+import { memberToken } from "./tokens.js";
 
 const { values: args } = parseArgs({
   options: { step: { type: "string", default: "4000" }, batch: { type: "string", default: "200" } },
@@ -54,7 +55,7 @@ async function measure(kind: "ours" | "ws", databaseUrl: string, port: number): 
       return { rss: rssKb, heapUsed: memory.heapUsed / 1024, heapTotal: memory.heapTotal / 1024 };
     };
     const openOne = async () => {
-      const token = await memberToken(info, "Idle");
+      const token = await memberToken(info, { secret: JOIN_SECRET, ttlSeconds: 900, label: "Idle" });
       const ws = new WebSocket(`ws://127.0.0.1:${info.port}/?token=${token}`, { perMessageDeflate: false });
       await new Promise<void>((resolve, reject) => {
         ws.once("open", () => resolve());

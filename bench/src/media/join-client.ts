@@ -5,10 +5,9 @@
  * other core: it reads one command per stdin line (`{"seq":n}` or `{"conc":n}`), signs its own join tokens
  * (control's job in production, so not the media host's CPU) and answers one JSON line of samples.
  */
-import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { signJoinToken } from "@nexus/platform/join-token";
 import WebSocket from "ws";
+import { memberToken } from "./tokens.js";
 
 export interface Sample {
   /** WebSocket upgrade (token check, meeting lookup, ownership) until open. */
@@ -27,23 +26,8 @@ export interface JoinTarget {
   secret: string;
 }
 
-export async function joinToken(target: JoinTarget): Promise<string> {
-  const participantId = randomUUID();
-  const { token } = await signJoinToken(
-    {
-      jti: randomUUID(),
-      meeting_id: target.meetingId,
-      participant_id: participantId,
-      tenant_id: target.tenantId,
-      user_id: `user-${participantId.slice(0, 8)}`,
-      name: `Bench ${participantId.slice(0, 4)}`,
-      role: "member",
-      host_id: target.hostId,
-    },
-    { secret: target.secret, now: new Date(), ttlSeconds: 600 },
-  );
-  return token;
-}
+export const joinToken = (target: JoinTarget): Promise<string> =>
+  memberToken(target, { secret: target.secret, ttlSeconds: 600 });
 
 function openClient(url: string): Promise<{
   request(type: string, data: unknown): Promise<Record<string, unknown>>;

@@ -24,7 +24,8 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { BENCH_DIR } from "../build.js";
 import { LOAD_CPUS, median, pinned, pinSelf, SERVER_CPUS, stopChild } from "../proc.js";
-import { loadLine, memberToken, realPostgres, spread, threadsCpuNs } from "./common.js";
+import { JOIN_SECRET, loadLine, realPostgres, spread, threadsCpuNs } from "./common.js";
+import { memberToken } from "./tokens.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -100,7 +101,7 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   return { child, info: JSON.parse(line) as Info, gc };
 }
 
-const token = (info: Info) => memberToken(info);
+const token = (info: Info) => memberToken(info, { secret: JOIN_SECRET, ttlSeconds: 900 });
 
 interface Member {
   ws: WebSocket;
