@@ -33,6 +33,7 @@ export class MeetingRecords {
     string,
     { tenantId: string; meetingId: string; column: StatColumn; amount: number; at: Date }
   >();
+  private readonly addStatements = new Map<StatColumn, ReturnType<typeof prepareAdd>>();
   private closed = false;
 
   constructor(private readonly options: MeetingRecordsOptions) {}
@@ -151,10 +152,22 @@ export class MeetingRecords {
     const batch = [...this.adds.values()];
     this.adds.clear();
     for (const a of batch) {
-      await addToStats(this.options.db, a.tenantId, a.meetingId, a.column, a.amount, a.at).catch((err) =>
-        this.options.logger.error({ err, what: `stats ${a.column}` }, "meeting record write failed"),
-      );
+      await this.addStatement(a.column)
+        .execute({ meetingId: a.meetingId, tenantId: a.tenantId, amount: a.amount, at: a.at.toISOString() })
+        .catch((err) =>
+          this.options.logger.error({ err, what: `stats ${a.column}` }, "meeting record write failed"),
+        );
     }
+  }
+
+  /** One prepared statement per counter, made on its first use. */
+  private addStatement(column: StatColumn): ReturnType<typeof prepareAdd> {
+    let statement = this.addStatements.get(column);
+    if (!statement) {
+      statement = prepareAdd(this.options.db, column);
+      this.addStatements.set(column, statement);
+    }
+    return statement;
   }
 
   private enqueue(what: string, write: () => Promise<void>): void {
@@ -164,37 +177,11 @@ export class MeetingRecords {
   }
 }
 
-/** Adds to one counter of meeting_stats, creating the row on the meeting's first event. */
-export async function addToStats(
-  db: Db,
-  tenantId: string,
-  meetingId: string,
-  column: StatColumn,
-  amount: number,
-  at: Date,
-): Promise<void> {
-  await addStatement(db, column).execute({ meetingId, tenantId, amount, at: at.toISOString() });
-}
-
 /**
- * One prepared statement per database and counter: drizzle builds the upsert's SQL once instead of on every
- * write, and PostgreSQL parses it once per connection. The same SQL the query builder made per call.
+ * The upsert that adds to one counter of meeting_stats (creating the row on the meeting's first event), as
+ * a prepared statement: drizzle builds its SQL once instead of on every write, and PostgreSQL parses it once
+ * per connection. The same SQL the query builder made per call.
  */
-const addStatements = new WeakMap<Db, Map<StatColumn, ReturnType<typeof prepareAdd>>>();
-function addStatement(db: Db, column: StatColumn) {
-  let byColumn = addStatements.get(db);
-  if (!byColumn) {
-    byColumn = new Map();
-    addStatements.set(db, byColumn);
-  }
-  let statement = byColumn.get(column);
-  if (!statement) {
-    statement = prepareAdd(db, column);
-    byColumn.set(column, statement);
-  }
-  return statement;
-}
-
 function prepareAdd(db: Db, column: StatColumn) {
   const p = sql.placeholder;
   return db
