@@ -1,6 +1,7 @@
 import type { Logger } from "@nexus/platform";
 import type { types as ms } from "mediasoup";
 import * as mediasoup from "mediasoup";
+import { useFastMediasoupClone } from "./mediasoup-clone.js";
 
 export interface WorkerPoolOptions {
   numWorkers: number;
@@ -82,6 +83,7 @@ export class WorkerPool {
 
   private async spawn(index: number): Promise<void> {
     const { options } = this;
+    useFastMediasoupClone();
     const worker = await mediasoup.createWorker({
       logLevel: options.logLevel,
       workerBin: options.workerBin,
