@@ -7,7 +7,7 @@
  * is visible.
  *
  *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--in-process] [--profile]
- *                         [--bare-codecs room|small]
+ *                         [--bare-codecs room|small] [--dump-waves]
  *
  * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only
  * (the bare waves run after it), writes it to bench/.profiles/join-concurrent.cpuprofile and prints the
@@ -57,6 +57,8 @@ const { values: args } = parseArgs({
     profile: { type: "boolean", default: false },
     /** "room": the bare router gets our rooms' codec list (default); "small": opus + VP8 only, as before. */
     "bare-codecs": { type: "string", default: "room" },
+    /** Print each concurrent wave's join times, sorted: shows whether the joins finish together. */
+    "dump-waves": { type: "boolean", default: false },
   },
 });
 const SEQ = Number(args.sequential);
@@ -66,6 +68,7 @@ const IN_PROCESS = args["in-process"];
 /** CPU-profile this process (the server) over our concurrent waves only; the bare waves then run after them. */
 const PROFILE = args.profile;
 const BARE_CODECS = args["bare-codecs"];
+const DUMP_WAVES = args["dump-waves"];
 const SMALL_CODECS: ms.RouterRtpCodecCapability[] = [
   { kind: "audio", mimeType: "audio/opus", clockRate: 48_000, channels: 2 },
   { kind: "video", mimeType: "video/VP8", clockRate: 90_000 },
@@ -242,31 +245,51 @@ async function main() {
   const oursSeq: Sample[] = [];
   const bareSeq: Sample[] = [];
   const oursConc: Sample[] = [];
+  const oursWaveP50: number[] = [];
   const bareConc: Sample[] = [];
   // CPU of this process (server side, main thread and its helpers) and of each worker, per path, so the
   // figures can be compared per join whatever the clients' speed. In --in-process mode ours includes the clients.
   const oursWorkerPid = ours.host.pool.workers[0]!.pid;
-  const cpu = { ours: { node: 0, worker: 0, joins: 0 }, bare: { node: 0, worker: 0, joins: 0 } };
-  const metered = async <T>(path: "ours" | "bare", joins: number, run: () => Promise<T>): Promise<T> => {
+  // Per path and per phase: a sequential join and a join among 20 simultaneous ones cost differently (the
+  // latter share batched database writes and broadcasts), so each is reported apart.
+  const meter = () => ({ node: 0, worker: 0, joins: 0 });
+  const cpu = { ours: meter(), bare: meter(), oursSeq: meter(), bareSeq: meter() };
+  const metered = async <T>(
+    path: "ours" | "bare",
+    joins: number,
+    run: () => Promise<T>,
+    phase: "seq" | "conc" = "conc",
+  ): Promise<T> => {
     const pid = path === "ours" ? oursWorkerPid : worker.pid;
     const n0 = process.cpuUsage();
     const w0 = threadsCpuNs(pid);
     const out = await run();
     const n = process.cpuUsage(n0);
-    cpu[path].node += (n.user + n.system) / 1000;
-    cpu[path].worker += (threadsCpuNs(pid) - w0) / 1e6;
-    cpu[path].joins += joins;
+    const m = cpu[phase === "seq" ? (`${path}Seq` as const) : path];
+    m.node += (n.user + n.system) / 1000;
+    m.worker += (threadsCpuNs(pid) - w0) / 1e6;
+    m.joins += joins;
     return out;
   };
   // Alternate in blocks of ten so drifting machine load lands on both.
   for (let block = 0; block < SEQ / 10; block++) {
-    await metered("ours", 10, async () => {
-      oursSeq.push(...(await clients.run({ seq: 10 })));
-      await settle();
-    });
-    await metered("bare", 10, async () => {
-      for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
-    });
+    await metered(
+      "ours",
+      10,
+      async () => {
+        oursSeq.push(...(await clients.run({ seq: 10 })));
+        await settle();
+      },
+      "seq",
+    );
+    await metered(
+      "bare",
+      10,
+      async () => {
+        for (let i = 0; i < 10; i++) bareSeq.push(await bareJoin(router, server, bareProducer.id));
+      },
+      "seq",
+    );
   }
   const bareWave = () =>
     metered("bare", CONC, async () => {
@@ -278,7 +301,20 @@ async function main() {
   for (let wave = 0; wave < WAVES; wave++) {
     // The wave's leaves (on socket close) are counted with it: settle() waits for them.
     await metered("ours", CONC, async () => {
-      oursConc.push(...(await clients.run({ conc: CONC })));
+      const samples = await clients.run({ conc: CONC });
+      oursConc.push(...samples);
+      if (DUMP_WAVES) {
+        const sorted = [...samples].sort((a, b) => a.readyMs - b.readyMs);
+        console.log(
+          `wave ${oursWaveP50.length + 1}, ready ms: ${sorted.map((x) => x.readyMs.toFixed(0)).join(" ")}`,
+        );
+      }
+      oursWaveP50.push(
+        pct(
+          50,
+          samples.map((x) => x.readyMs),
+        ),
+      );
       await settle();
     });
     if (!profiler) await bareWave();
@@ -363,12 +399,14 @@ async function main() {
           )
       ).toFixed(2)}`,
   );
+  console.log(`ours, p50 of each concurrent wave (ms): ${oursWaveP50.map((x) => x.toFixed(1)).join(", ")}`);
   const per = (x: number, joins: number) => (joins ? ((x / joins) * 1000).toFixed(0) : "-");
-  console.log(
-    `CPU per join, all measured joins (µs): ours node ${per(cpu.ours.node, cpu.ours.joins)} + worker ${per(cpu.ours.worker, cpu.ours.joins)}; ` +
-      `bare node ${per(cpu.bare.node, cpu.bare.joins)} + worker ${per(cpu.bare.worker, cpu.bare.joins)}` +
-      (IN_PROCESS ? " (ours' node figure includes the clients)" : ""),
-  );
+  const cpuLine = (label: string, o: ReturnType<typeof meter>, b: ReturnType<typeof meter>) =>
+    `CPU per join, ${label} (µs): ours node ${per(o.node, o.joins)} + worker ${per(o.worker, o.joins)}; ` +
+    `bare node ${per(b.node, b.joins)} + worker ${per(b.worker, b.joins)}` +
+    (IN_PROCESS ? " (ours' node figure includes the clients)" : "");
+  console.log(cpuLine("sequential", cpu.oursSeq, cpu.bareSeq));
+  console.log(cpuLine("concurrent", cpu.ours, cpu.bare));
   worker.close();
   await ours.close();
   await pg.stop();
