@@ -6,7 +6,7 @@
  * on a bare Worker/Router/WebRtcServer (no signaling, no room logic), so what signaling and our handlers add
  * is visible.
  *
- *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--in-process] [--profile]
+ *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--warmup-waves 5] [--in-process] [--profile]
  *                         [--bare-codecs room|small] [--dump-waves]
  *
  * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only
@@ -53,6 +53,8 @@ const { values: args } = parseArgs({
     sequential: { type: "string", default: "100" },
     concurrent: { type: "string", default: "20" },
     waves: { type: "string", default: "5" },
+    /** Unrecorded concurrent waves on both paths before the measured blocks (JIT warm-up). */
+    "warmup-waves": { type: "string", default: "5" },
     "in-process": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     /** "room": the bare router gets our rooms' codec list (default); "small": opus + VP8 only, as before. */
@@ -64,6 +66,7 @@ const { values: args } = parseArgs({
 const SEQ = Number(args.sequential);
 const CONC = Number(args.concurrent);
 const WAVES = Number(args.waves);
+const WARMUP_WAVES = Number(args["warmup-waves"]);
 const IN_PROCESS = args["in-process"];
 /** CPU-profile this process (the server) over our concurrent waves only; the bare waves then run after them. */
 const PROFILE = args.profile;
@@ -232,14 +235,21 @@ async function main() {
     secret: JOIN_SECRET,
   };
   const clients = IN_PROCESS ? inProcessClients(target) : await childClients(target);
-  // Warm both paths (JIT, first transport on the WebRtcServer) before anything is recorded.
-  await clients.run({ seq: 5 });
-  for (let i = 0; i < 5; i++) await bareJoin(router, server, bareProducer.id);
   const settle = async () => {
     // Our peers leave on close (grace 0); let the room settle before the next block.
     const deadline = Date.now() + 10_000;
     while (room.peers.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   };
+  // Warm both paths before anything is recorded: V8 compiles the hot functions of a path only after it has
+  // run for a while (on this process's one core, so compiling shows up as server CPU), and the concurrent
+  // path has its own (batched writes, broadcasts to many peers). A server in service runs warm.
+  await clients.run({ seq: 5 });
+  for (let i = 0; i < 5; i++) await bareJoin(router, server, bareProducer.id);
+  for (let wave = 0; wave < WARMUP_WAVES; wave++) {
+    await clients.run({ conc: CONC });
+    await settle();
+    await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)));
+  }
   await settle();
 
   const oursSeq: Sample[] = [];
