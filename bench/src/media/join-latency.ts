@@ -339,75 +339,21 @@ async function main() {
   console.log(`\n${loadLine()}`);
   console.log("| path | joins | p50 ms | p99 ms | max ms |");
   console.log("| --- | --- | --- | --- | --- |");
+  const ready = (xs: Sample[]) => xs.map((s) => s.readyMs);
+  const rows: [string, number[]][] = [
+    [`ours, ${SEQ} sequential: join-meeting -> consumer resumed`, ready(oursSeq)],
+    ["  of which join-meeting ack", oursSeq.map((s) => s.joinAckMs)],
+    ["  WebSocket upgrade (token, meeting lookup) before it", oursSeq.map((s) => s.connectMs)],
+    [`bare mediasoup in-process, ${SEQ} sequential: transport+consume+resume`, ready(bareSeq)],
+    [`ours, ${CONC} concurrent x ${WAVES} waves: join-meeting -> consumer resumed`, ready(oursConc)],
+    ["  of which join-meeting ack", oursConc.map((s) => s.joinAckMs)],
+    ["  WebSocket upgrade before it", oursConc.map((s) => s.connectMs)],
+    [`bare mediasoup in-process, ${CONC} concurrent x ${WAVES}`, ready(bareConc)],
+  ];
+  for (const [label, xs] of rows) console.log(line(label, xs));
+  const ratio = (o: Sample[], b: Sample[]) => (pct(50, ready(o)) / pct(50, ready(b))).toFixed(2);
   console.log(
-    line(
-      `ours, ${SEQ} sequential: join-meeting -> consumer resumed`,
-      oursSeq.map((s) => s.readyMs),
-    ),
-  );
-  console.log(
-    line(
-      "  of which join-meeting ack",
-      oursSeq.map((s) => s.joinAckMs),
-    ),
-  );
-  console.log(
-    line(
-      "  WebSocket upgrade (token, meeting lookup) before it",
-      oursSeq.map((s) => s.connectMs),
-    ),
-  );
-  console.log(
-    line(
-      `bare mediasoup in-process, ${SEQ} sequential: transport+consume+resume`,
-      bareSeq.map((s) => s.readyMs),
-    ),
-  );
-  console.log(
-    line(
-      `ours, ${CONC} concurrent x ${WAVES} waves: join-meeting -> consumer resumed`,
-      oursConc.map((s) => s.readyMs),
-    ),
-  );
-  console.log(
-    line(
-      "  of which join-meeting ack",
-      oursConc.map((s) => s.joinAckMs),
-    ),
-  );
-  console.log(
-    line(
-      "  WebSocket upgrade before it",
-      oursConc.map((s) => s.connectMs),
-    ),
-  );
-  console.log(
-    line(
-      `bare mediasoup in-process, ${CONC} concurrent x ${WAVES}`,
-      bareConc.map((s) => s.readyMs),
-    ),
-  );
-  console.log(
-    `p50 ratio ours/bare: sequential ${(
-      pct(
-        50,
-        oursSeq.map((s) => s.readyMs),
-      ) /
-        pct(
-          50,
-          bareSeq.map((s) => s.readyMs),
-        )
-    ).toFixed(2)}, ` +
-      `concurrent ${(
-        pct(
-          50,
-          oursConc.map((s) => s.readyMs),
-        ) /
-          pct(
-            50,
-            bareConc.map((s) => s.readyMs),
-          )
-      ).toFixed(2)}`,
+    `p50 ratio ours/bare: sequential ${ratio(oursSeq, bareSeq)}, concurrent ${ratio(oursConc, bareConc)}`,
   );
   console.log(`ours, p50 of each concurrent wave (ms): ${oursWaveP50.map((x) => x.toFixed(1)).join(", ")}`);
   const per = (x: number, joins: number) => (joins ? ((x / joins) * 1000).toFixed(0) : "-");
