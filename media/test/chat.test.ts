@@ -1,4 +1,5 @@
 import { chatMessages, meetingStats, participants } from "@nexus/drizzle";
+import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import type { SignalingClient } from "@nexus/shared/signaling/client";
 import type { ChatMessageWire } from "@nexus/shared/signaling/meeting";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
@@ -202,14 +203,7 @@ describe("chat", () => {
 
   it("refuses chat in a meeting that disabled it", async () => {
     const quiet = await fx.createMeeting({
-      settings: {
-        mute_on_join: false,
-        video_off_on_join: false,
-        allow_screen_share: true,
-        allow_multiple_screen_shares: false,
-        allow_chat: false,
-        empty_timeout_seconds: 300,
-      },
+      settings: { ...DEFAULT_MEETING_SETTINGS, allow_chat: false },
     });
     const dave = await join(quiet);
     try {

@@ -9,6 +9,7 @@ import { createMediaHost, type MediaHost } from "@nexus/media/host";
 import type { Connection } from "@nexus/media/peer";
 import type { Room } from "@nexus/media/room";
 import { MemoryBus, MemoryHostRegistry, silentLogger } from "@nexus/platform";
+import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import { createTestDatabase, startPostgres } from "@nexus/testkit";
 import type { types as ms } from "mediasoup";
@@ -142,14 +143,7 @@ export async function startOurHost(opts: {
         title: "Bench",
         createdBy: "user-bench",
         maxParticipants,
-        settings: {
-          mute_on_join: false,
-          video_off_on_join: false,
-          allow_screen_share: true,
-          allow_multiple_screen_shares: false,
-          allow_chat: true,
-          empty_timeout_seconds: 300,
-        },
+        settings: { ...DEFAULT_MEETING_SETTINGS },
       });
       return id;
     },

@@ -3,6 +3,7 @@ import { createDb, type Database, meetings } from "@nexus/drizzle";
 import type { Bus, HostRegistry } from "@nexus/platform";
 import { MemoryBus, MemoryHostRegistry, silentLogger } from "@nexus/platform";
 import { signJoinToken } from "@nexus/platform/join-token";
+import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import { loadMediaConfig } from "../../src/config.js";
 import { createMediaHost, type MediaHost } from "../../src/host.js";
@@ -74,14 +75,7 @@ export async function startHostFixture(options: FixtureOptions): Promise<HostFix
         tenantId,
         title: "Standup",
         createdBy: "user-1",
-        settings: {
-          mute_on_join: false,
-          video_off_on_join: false,
-          allow_screen_share: true,
-          allow_multiple_screen_shares: false,
-          allow_chat: true,
-          empty_timeout_seconds: 300,
-        },
+        settings: { ...DEFAULT_MEETING_SETTINGS },
         ...overrides,
       });
       return id;
