@@ -3,6 +3,7 @@ import { type Bus, type HostRegistry, MemoryBus, MemoryHostRegistry, silentLogge
 import type { HostInfo } from "@nexus/shared/bus";
 import { createTestDatabase, testPgUrl } from "@nexus/testkit";
 import { SignJWT } from "jose";
+import { afterAll, beforeAll } from "vitest";
 import { createApp } from "../src/app.js";
 import { createUserVerifier } from "../src/auth.js";
 import { type ControlConfig, loadControlConfig } from "../src/config.js";
@@ -35,6 +36,23 @@ export const BACKENDS: Backend[] = [
     },
   },
 ];
+
+/**
+ * A suite's usual set-up: before its tests, open `backend` and build an app on it, handed with the
+ * database to `ready` (which keeps them and prepares what else the suite needs); after them, drop it.
+ */
+export function appPerSuite(
+  backend: Backend,
+  ready: (t: TestApp, database: Database) => void | Promise<void>,
+): void {
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const opened = await backend.open();
+    drop = opened.drop;
+    await ready(makeApp(opened.database), opened.database);
+  });
+  afterAll(() => drop?.());
+}
 
 /** A clock tests move by hand; tokens and heartbeats are judged against it, never the wall clock. */
 export class TestClock {

@@ -3,8 +3,9 @@ import { meetings, participants } from "@nexus/drizzle";
 import { verifyJoinToken } from "@nexus/platform/join-token";
 import { eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
+  appPerSuite,
   BACKENDS,
   call,
   freshTenant,
@@ -17,14 +18,12 @@ import {
 
 describe.each(BACKENDS)("join on $name", (backend) => {
   let database: Database;
-  let drop: () => Promise<void>;
   let t: TestApp;
-  beforeAll(async () => {
-    ({ database, drop } = await backend.open());
-    t = makeApp(database);
+  appPerSuite(backend, async (app, db) => {
+    t = app;
+    database = db;
     await t.registry.upsert(host("host-a", { clock: t.clock, load: 30 }));
   });
-  afterAll(() => drop());
 
   const as = (tenant: string, sub: string, role = "host", name?: string) =>
     userToken({ tenant, sub, role, name, clock: t.clock });

@@ -2,18 +2,16 @@ import type { Database } from "@nexus/drizzle";
 import { meetings } from "@nexus/drizzle";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BACKENDS, call, freshTenant, makeApp, type TestApp, userToken } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { appPerSuite, BACKENDS, call, freshTenant, type TestApp, userToken } from "./harness.js";
 
 describe.each(BACKENDS)("meetings on $name", (backend) => {
   let database: Database;
-  let drop: () => Promise<void>;
   let t: TestApp;
-  beforeAll(async () => {
-    ({ database, drop } = await backend.open());
-    t = makeApp(database);
+  appPerSuite(backend, (app, db) => {
+    t = app;
+    database = db;
   });
-  afterAll(() => drop());
 
   const as = (tenant: string, sub: string, role = "host") => userToken({ tenant, sub, role, clock: t.clock });
   const create = async (token: string, body: Record<string, unknown> = {}) =>

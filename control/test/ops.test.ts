@@ -4,17 +4,24 @@ import { join } from "node:path";
 import { createDb, type Database } from "@nexus/drizzle";
 import { createLogger, MemoryBus } from "@nexus/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BACKENDS, call, freshTenant, makeApp, type TestApp, testConfig, userToken } from "./harness.js";
+import {
+  appPerSuite,
+  BACKENDS,
+  call,
+  freshTenant,
+  makeApp,
+  type TestApp,
+  testConfig,
+  userToken,
+} from "./harness.js";
 
 describe.each(BACKENDS)("health and metrics on $name", (backend) => {
   let database: Database;
-  let drop: () => Promise<void>;
   let t: TestApp;
-  beforeAll(async () => {
-    ({ database, drop } = await backend.open());
-    t = makeApp(database);
+  appPerSuite(backend, (app, db) => {
+    t = app;
+    database = db;
   });
-  afterAll(() => drop());
 
   it("/health answers ok when database and bus answer", async () => {
     const res = await call(t, "GET", "/health");

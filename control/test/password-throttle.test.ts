@@ -1,19 +1,17 @@
 import type { Database } from "@nexus/drizzle";
 import { passwordAttempts } from "@nexus/drizzle";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BACKENDS, call, freshTenant, host, makeApp, type TestApp, userToken } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { appPerSuite, BACKENDS, call, freshTenant, host, type TestApp, userToken } from "./harness.js";
 
 describe.each(BACKENDS)("password throttling on $name", (backend) => {
   let database: Database;
-  let drop: () => Promise<void>;
   let t: TestApp;
-  beforeAll(async () => {
-    ({ database, drop } = await backend.open());
-    t = makeApp(database);
+  appPerSuite(backend, async (app, db) => {
+    t = app;
+    database = db;
     await t.registry.upsert(host("host-a", { clock: t.clock }));
   });
-  afterAll(() => drop());
 
   const as = (tenant: string, sub: string, role = "member") =>
     userToken({ tenant, sub, role, clock: t.clock });

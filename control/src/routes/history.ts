@@ -2,13 +2,47 @@ import { chatMessages, meetingStats, participants, recordings } from "@nexus/dri
 import { PageQuerySchema } from "@nexus/shared/rest/common";
 import { ListMessagesQuerySchema } from "@nexus/shared/rest/messages";
 import { ListParticipantsQuerySchema } from "@nexus/shared/rest/participants";
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
+import {
+  type AnyColumn,
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  or,
+  type SQL,
+} from "drizzle-orm";
+import type { PgSelect } from "drizzle-orm/pg-core";
 import { Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
 import { DEFAULT_PAGE_SIZE, decodeCursor, keysetOrder, pageOf, pastCursor } from "../services/cursor.js";
 import { loadMeeting } from "../services/meetings.js";
 import { messageView, participantView, recordingView } from "../services/views.js";
+
+/**
+ * One page of `query` (a dynamic select of one table) in (timestamp, id) keyset order: `where` plus
+ * "past the cursor" when one is given, limit + 1 rows so pageOf can tell whether another page exists.
+ */
+async function keysetPage<Row extends { id: string }>(
+  query: PgSelect & PromiseLike<Row[]>,
+  q: { cursor?: string; limit?: number },
+  where: (SQL | undefined)[],
+  key: { at: AnyColumn; id: AnyColumn; direction: "asc" | "desc"; atOf: (row: Row) => Date },
+): Promise<{ page: Row[]; next_cursor: string | null }> {
+  const limit = q.limit ?? DEFAULT_PAGE_SIZE;
+  const past = q.cursor ? pastCursor(key.at, key.id, decodeCursor(q.cursor), key.direction) : undefined;
+  // where, order and limit leave the selection, and so the row type, as it was.
+  const rows = (await query
+    .where(and(...where, past))
+    .orderBy(...keysetOrder(key.at, key.id, key.direction))
+    .limit(limit + 1)) as Row[];
+  return pageOf(rows, limit, key.atOf);
+}
 
 /** What a meeting left behind: who came, what was said, how it went, what was recorded. Read-only. */
 export const historyRoutes = () =>
@@ -19,20 +53,14 @@ export const historyRoutes = () =>
       const id = uuidParam(c);
       await loadMeeting(c.get("queries"), tenant, id);
       const q = c.req.valid("query");
-      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const where: (SQL | undefined)[] = [eq(participants.tenantId, tenant), eq(participants.meetingId, id)];
       if (q.status) where.push(eq(participants.status, q.status));
-      if (q.cursor) {
-        const pos = decodeCursor(q.cursor);
-        where.push(pastCursor(participants.joinedAt, participants.id, pos, "asc"));
-      }
-      const rows = await db
-        .select()
-        .from(participants)
-        .where(and(...where))
-        .orderBy(...keysetOrder(participants.joinedAt, participants.id, "asc"))
-        .limit(limit + 1);
-      const { page, next_cursor } = pageOf(rows, limit, (r) => r.joinedAt);
+      const { page, next_cursor } = await keysetPage(db.select().from(participants).$dynamic(), q, where, {
+        at: participants.joinedAt,
+        id: participants.id,
+        direction: "asc",
+        atOf: (r) => r.joinedAt,
+      });
       return c.json({ data: page.map(participantView), next_cursor }, 200);
     })
     .get("/:id/stats", async (c) => {
@@ -121,19 +149,11 @@ export const historyRoutes = () =>
       const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
       await loadMeeting(c.get("queries"), tenant, id);
-      const q = c.req.valid("query");
-      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
-      const where: (SQL | undefined)[] = [eq(recordings.tenantId, tenant), eq(recordings.meetingId, id)];
-      if (q.cursor) {
-        const pos = decodeCursor(q.cursor);
-        where.push(pastCursor(recordings.startedAt, recordings.id, pos, "desc"));
-      }
-      const rows = await db
-        .select()
-        .from(recordings)
-        .where(and(...where))
-        .orderBy(...keysetOrder(recordings.startedAt, recordings.id, "desc"))
-        .limit(limit + 1);
-      const { page, next_cursor } = pageOf(rows, limit, (r) => r.startedAt);
+      const { page, next_cursor } = await keysetPage(
+        db.select().from(recordings).$dynamic(),
+        c.req.valid("query"),
+        [eq(recordings.tenantId, tenant), eq(recordings.meetingId, id)],
+        { at: recordings.startedAt, id: recordings.id, direction: "desc", atOf: (r) => r.startedAt },
+      );
       return c.json({ data: page.map(recordingView), next_cursor }, 200);
     });

@@ -7,7 +7,7 @@ import {
   UpdateMeetingBodySchema,
 } from "@nexus/shared/rest/meetings";
 import { and, eq, ne } from "drizzle-orm";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from "../services/cursor.js";
@@ -43,6 +43,28 @@ async function transitionFailure(
 ): Promise<never> {
   const current = await loadMeeting(queries, tenantId, id);
   throw new AppError("invalid_state", `cannot ${wanted} a meeting that is ${current.status}`);
+}
+
+/**
+ * Start or end: a caller who may manage the meeting moves it out of `from` in one conditional update
+ * (a concurrent call that got there first leaves nothing to match), or learns why it could not.
+ */
+async function transition(
+  c: Context<AppEnv>,
+  wanted: "start" | "end",
+  from: MeetingRow["status"],
+  set: (at: Date) => Partial<typeof meetings.$inferInsert>,
+): Promise<MeetingRow> {
+  const { db, now } = c.get("deps");
+  const user = c.get("user");
+  const id = uuidParam(c);
+  assertCanManage(user, await loadMeeting(c.get("queries"), user.tenant_id, id));
+  const [row] = await db
+    .update(meetings)
+    .set(set(now()))
+    .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, from)))
+    .returning();
+  return row ?? transitionFailure(c.get("queries"), user.tenant_id, id, wanted);
 }
 
 export const meetingRoutes = () =>
@@ -171,41 +193,28 @@ export const meetingRoutes = () =>
       return c.body(null, 204);
     })
     .post("/:id/start", async (c) => {
-      const { db, now } = c.get("deps");
-      const user = c.get("user");
-      const id = uuidParam(c);
-      assertCanManage(user, await loadMeeting(c.get("queries"), user.tenant_id, id));
-      const at = now();
-      const [row] = await db
-        .update(meetings)
-        .set({ status: "active", startedAt: at, updatedAt: at })
-        .where(
-          and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "scheduled")),
-        )
-        .returning();
-      if (!row) return transitionFailure(c.get("queries"), user.tenant_id, id, "start");
-      c.get("log").info({ meeting_id: id }, "meeting started");
+      const row = await transition(c, "start", "scheduled", (at) => ({
+        status: "active",
+        startedAt: at,
+        updatedAt: at,
+      }));
+      c.get("log").info({ meeting_id: row.id }, "meeting started");
       return c.json(meetingView(row), 200);
     })
     .post("/:id/end", async (c) => {
-      const { db, bus, registry, now } = c.get("deps");
-      const user = c.get("user");
-      const id = uuidParam(c);
-      assertCanManage(user, await loadMeeting(c.get("queries"), user.tenant_id, id));
-      const at = now();
-      const [row] = await db
-        .update(meetings)
-        .set({ status: "ended", endedAt: at, updatedAt: at })
-        .where(and(eq(meetings.tenantId, user.tenant_id), eq(meetings.id, id), eq(meetings.status, "active")))
-        .returning();
-      if (!row) return transitionFailure(c.get("queries"), user.tenant_id, id, "end");
+      const { bus, registry } = c.get("deps");
+      const row = await transition(c, "end", "active", (at) => ({
+        status: "ended",
+        endedAt: at,
+        updatedAt: at,
+      }));
       await publishMeetingEvent(bus, c.get("log"), {
         type: "meeting-ended",
         tenant_id: row.tenantId,
         meeting_id: row.id,
         reason: "ended_by_host",
       });
-      await releasePlacement(registry, c.get("log"), id);
-      c.get("log").info({ meeting_id: id }, "meeting ended");
+      await releasePlacement(registry, c.get("log"), row.id);
+      c.get("log").info({ meeting_id: row.id }, "meeting ended");
       return c.json(meetingView(row), 200);
     });
