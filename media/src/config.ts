@@ -41,7 +41,7 @@ const EnvSchema = v.object({
    * Group-commit window for the participant/stats writes behind the media path: a batch is written this
    * long after its first write was queued, so a burst of joins or leaves is one statement (0 = at once).
    */
-  MEDIA_DB_BATCH_MS: int(5, 0, 1_000),
+  MEDIA_DB_BATCH_MS: int(10, 0, 1_000),
   MEDIA_MAX_MESSAGE_BYTES: int(64 * 1024, 1024),
   /** Unread bytes a socket may queue on the host; past it the socket is closed (see ClientConnection). */
   MEDIA_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
