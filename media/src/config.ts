@@ -37,6 +37,11 @@ const EnvSchema = v.object({
   MEDIA_CLAIM_TTL_MS: int(60_000, 1_000),
   /** How long the join path trusts a live meeting's row from memory before reading it again (0 = always read). */
   MEDIA_MEETING_CACHE_MS: int(5_000, 0),
+  /**
+   * Group-commit window for the participant/stats writes behind the media path: a batch is written this
+   * long after its first write was queued, so a burst of joins or leaves is one statement (0 = at once).
+   */
+  MEDIA_DB_BATCH_MS: int(10, 0, 1_000),
   MEDIA_MAX_MESSAGE_BYTES: int(64 * 1024, 1024),
   /** Unread bytes a socket may queue on the host; past it the socket is closed (see ClientConnection). */
   MEDIA_MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
@@ -65,6 +70,7 @@ export interface MediaConfig {
   heartbeatMs: number;
   claimTtlMs: number;
   meetingCacheMs: number;
+  dbBatchMs: number;
   maxMessageBytes: number;
   maxBackpressureBytes: number;
   ratePerSec: number;
@@ -104,6 +110,7 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     heartbeatMs: e.MEDIA_HEARTBEAT_MS,
     claimTtlMs: e.MEDIA_CLAIM_TTL_MS,
     meetingCacheMs: e.MEDIA_MEETING_CACHE_MS,
+    dbBatchMs: e.MEDIA_DB_BATCH_MS,
     maxMessageBytes: e.MEDIA_MAX_MESSAGE_BYTES,
     maxBackpressureBytes: e.MEDIA_MAX_BACKPRESSURE_BYTES,
     ratePerSec: e.MEDIA_RATE_PER_SEC,

@@ -89,9 +89,10 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     maxAgeMs: config.meetingCacheMs,
     now: () => now().getTime(),
   });
-  const recorder = new ParticipantRecorder(db.db, hostId, logger, now);
+  const recorder = new ParticipantRecorder(db.db, hostId, logger, now, { batchMs: config.dbBatchMs });
   const records = new MeetingRecords({
     db: db.db,
+    batchMs: config.dbBatchMs,
     bus,
     logger,
     now,

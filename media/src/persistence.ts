@@ -1,6 +1,6 @@
 import { type Db, meetingStats, meetings, participants } from "@nexus/drizzle";
 import type { Logger } from "@nexus/platform";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Peer } from "./peer.js";
 import type { MeetingInfo, Room } from "./room.js";
 
@@ -61,35 +61,124 @@ const WHAT: Record<Op["kind"], string> = {
 };
 
 /**
+ * A statement of our own SQL, prepared once: drizzle turns it into text once here (not per call), and
+ * PostgreSQL parses it once per connection (a named statement). Values go in through sql.placeholder
+ * names. drizzle has no public call for "prepare this raw SQL", so this does what db.execute does, with a
+ * name; both drivers (node-postgres, PGlite) have this session/dialect pair.
+ */
+export function prepareSql(
+  db: Db,
+  name: string,
+  query: SQL,
+): { execute(values: Record<string, unknown>): Promise<unknown> } {
+  const internal = db as unknown as {
+    dialect: { sqlToQuery(query: SQL): unknown };
+    session: {
+      prepareQuery(
+        query: unknown,
+        fields: undefined,
+        name: string,
+        arrayMode: boolean,
+      ): { execute(values: Record<string, unknown>): Promise<unknown> };
+    };
+  };
+  return internal.session.prepareQuery(internal.dialect.sqlToQuery(query), undefined, name, false);
+}
+
+/**
+ * The group-commit window: how long the first write of a batch waits for others to join it. Its timer does
+ * not keep the process alive, and cut() ends the wait at once (flush, shutdown, a chat message waiting for
+ * its sender's row).
+ */
+export class BatchWindow {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private release: (() => void) | null = null;
+  /** While above zero (a flush or a waiting reader), waits end at once. */
+  private hurry = 0;
+
+  constructor(readonly ms: number) {}
+
+  /** Resolves `ms` after `since` (a performance.now() reading), or at once when hurried or cut. */
+  wait(since: number): Promise<void> {
+    const left = since + this.ms - performance.now();
+    if (left <= 0 || this.hurry > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.release = resolve;
+      this.timer = setTimeout(() => this.cut(), left);
+      this.timer.unref();
+    });
+  }
+
+  /** Ends the current wait, if any. */
+  cut(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const release = this.release;
+    this.release = null;
+    release?.();
+  }
+
+  /** Runs `until` with every wait, current and coming, cut short. */
+  async hurried<T>(until: () => Promise<T>): Promise<T> {
+    this.hurry += 1;
+    this.cut();
+    try {
+      return await until();
+    } finally {
+      this.hurry -= 1;
+    }
+  }
+}
+
+export interface ParticipantRecorderOptions {
+  /** Group-commit window: a batch is written this long after its first write was queued (0: at once). */
+  batchMs?: number;
+}
+
+/**
  * Writes participant rows and meeting stats behind the media path: callers enqueue and move on, and nothing
  * a client waits for waits on these writes. Writes run one batch after another in the order they were
- * queued (so a peer's "left" never lands before its "joined"); whatever queued up while a batch was being
- * written goes out together next, a run of joins as one multi-row upsert plus one stats upsert per meeting,
- * a run of leaves as one update, so 20 people arriving at once cost a few statements, not 40. No timer
- * delays a write. A failing batch is retried one row at a time (one bad row does not lose the others); a
+ * queued (so a peer's "left" never lands before its "joined"). A batch goes out `batchMs` after its oldest
+ * write was queued (the group-commit window; 0 = as soon as the current turn ends), or at once when
+ * something is waiting for it (flush, a chat message waiting for its sender's row). Within a batch, a run
+ * of joins is one prepared statement (participant rows, meeting_stats peak/total_joins, and the
+ * scheduled -> active meeting update), a run of leaves another, so 20 people arriving at once cost one
+ * statement, not 40. A failing batch is retried one row at a time (one bad row does not lose the others); a
  * failing write is logged, never thrown into a room.
  */
 export class ParticipantRecorder {
   private readonly queue: Op[] = [];
+  /** performance.now() when the oldest queued write was queued. */
+  private oldest = 0;
   private running: Promise<void> | null = null;
   private pending = 0;
   /** Participants whose row is queued and not yet written: what refers to them (chat) waits for it. */
   private readonly unwritten = new Map<string, number>();
   /** The per-batch statements, built once (see recorderStatements). */
   private readonly statements: ReturnType<typeof recorderStatements>;
+  private readonly window: BatchWindow;
 
   constructor(
     private readonly db: Db,
     private readonly hostId: string,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    options: ParticipantRecorderOptions = {},
   ) {
     this.statements = recorderStatements(db);
+    this.window = new BatchWindow(options.batchMs ?? 0);
   }
 
-  /** Resolves once every write queued so far has been attempted. */
-  async flush(): Promise<void> {
-    while (this.running) await this.running;
+  /** Writes everything queued so far now (no group-commit wait); resolves once each write was attempted. */
+  flush(): Promise<void> {
+    return this.window.hurried(async () => {
+      while (this.running) await this.running;
+    });
+  }
+
+  /** Ends a group-commit wait (shutdown); what is queued is written at once. */
+  close(): void {
+    this.window.cut();
   }
 
   get queued(): number {
@@ -98,10 +187,14 @@ export class ParticipantRecorder {
 
   /**
    * Resolves once this participant's row has been written (or its write attempted): a chat message, whose
-   * sender is a foreign key to that row, must not reach the database before it.
+   * sender is a foreign key to that row, must not reach the database before it. Waiting cuts the group-commit
+   * window short: the message waits for the write, never for the window.
    */
   async rowWritten(participantId: string): Promise<void> {
-    while (this.unwritten.has(participantId) && this.running) await this.running;
+    if (!this.unwritten.has(participantId)) return;
+    await this.window.hurried(async () => {
+      while (this.unwritten.has(participantId) && this.running) await this.running;
+    });
   }
 
   joined(room: Room, peer: Peer, first: boolean): void {
@@ -164,6 +257,7 @@ export class ParticipantRecorder {
 
   private enqueue(op: Op): void {
     this.pending += 1;
+    if (this.queue.length === 0) this.oldest = performance.now();
     this.queue.push(op);
     this.kick();
   }
@@ -181,6 +275,9 @@ export class ParticipantRecorder {
     // Start after the current turn, so what this turn queues goes out in the first batch.
     await Promise.resolve();
     while (this.queue.length > 0) {
+      // The group-commit window, counted from the oldest queued write (those queued while the last batch
+      // was being written have already waited part of it).
+      await this.window.wait(this.oldest);
       const batch = this.queue.splice(0);
       for (const run of runsOf(batch)) {
         try {
@@ -211,126 +308,122 @@ export class ParticipantRecorder {
   }
 
   private async writeJoined(ops: JoinedOp[]): Promise<void> {
-    // One statement may not touch a row twice: the later join of one participant wins.
+    // One statement may not touch a row twice: the later join of one participant wins, one stats row and at
+    // most one meeting update per meeting.
     const rows = [...new Map(ops.map((op) => [op.row.id, op.row])).values()];
-    // One array parameter per column (unnest), not one parameter per value: building a multi-row VALUES
-    // list was most of this write's CPU on the host, and it grew with the batch.
-    const col = <T>(pick: (r: (typeof rows)[number]) => T) => sql.param(rows.map(pick));
-    await this.db.execute(sql`
-      insert into ${participants} (id, tenant_id, meeting_id, user_id, display_name, role, status,
-        media_host_id, is_muted, is_video_on, is_screen_sharing, joined_at, left_at)
-      select u.id, u.tenant_id, u.meeting_id, u.user_id, u.display_name, u.role, 'joined',
-        ${this.hostId}, u.is_muted, u.is_video_on, u.is_screen_sharing, u.joined_at, null
-      from unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.tenantId)}::text[],
-        ${col((r) => r.meetingId)}::uuid[], ${col((r) => r.userId)}::text[],
-        ${col((r) => r.displayName)}::text[], ${col((r) => r.role ?? "member")}::text[],
-        ${col((r) => r.isMuted ?? false)}::boolean[], ${col((r) => r.isVideoOn ?? false)}::boolean[],
-        ${col((r) => r.isScreenSharing ?? false)}::boolean[],
-        ${col((r) => (r.joinedAt as Date).toISOString())}::timestamptz[])
-        as u(id, tenant_id, meeting_id, user_id, display_name, role, is_muted, is_video_on,
-          is_screen_sharing, joined_at)
-      on conflict (id) do update set status = 'joined', media_host_id = excluded.media_host_id,
-        joined_at = excluded.joined_at, left_at = null, display_name = excluded.display_name,
-        role = excluded.role`);
     const perMeeting = new Map<
       string,
       { tenantId: string; peak: number; joins: number; at: Date; first: Date | null }
     >();
     for (const op of ops) {
-      const m = perMeeting.get(op.meetingId) ?? {
-        tenantId: op.tenantId,
-        peak: 0,
-        joins: 0,
-        at: op.at,
-        first: null,
-      };
+      let m = perMeeting.get(op.meetingId);
+      if (!m) {
+        m = { tenantId: op.tenantId, peak: 0, joins: 0, at: op.at, first: null };
+        perMeeting.set(op.meetingId, m);
+      }
       m.peak = Math.max(m.peak, op.peersNow);
       m.joins += 1;
       m.at = op.at;
       if (op.first && !m.first) m.first = op.at;
-      perMeeting.set(op.meetingId, m);
     }
-    for (const [meetingId, m] of perMeeting) {
-      await this.statements.statsJoined.execute({
-        meetingId,
-        tenantId: m.tenantId,
-        peak: m.peak,
-        joins: m.joins,
-        at: m.at.toISOString(),
-      });
-      if (m.first) {
-        await this.db
-          .update(meetings)
-          .set({ status: "active", startedAt: m.first, mediaHostId: this.hostId, updatedAt: m.first })
-          .where(
-            and(
-              eq(meetings.tenantId, m.tenantId),
-              eq(meetings.id, meetingId),
-              eq(meetings.status, "scheduled"),
-            ),
-          );
-      }
-    }
+    const meetingsIn = [...perMeeting];
+    const started = meetingsIn.filter(([, m]) => m.first !== null);
+    await this.statements.joined.execute({
+      host: this.hostId,
+      ids: rows.map((r) => r.id),
+      tenantIds: rows.map((r) => r.tenantId),
+      meetingIds: rows.map((r) => r.meetingId),
+      userIds: rows.map((r) => r.userId),
+      names: rows.map((r) => r.displayName),
+      roles: rows.map((r) => r.role ?? "member"),
+      muted: rows.map((r) => r.isMuted ?? false),
+      videoOn: rows.map((r) => r.isVideoOn ?? false),
+      sharing: rows.map((r) => r.isScreenSharing ?? false),
+      joinedAt: rows.map((r) => (r.joinedAt as Date).toISOString()),
+      statMeetings: meetingsIn.map(([id]) => id),
+      statTenants: meetingsIn.map(([, m]) => m.tenantId),
+      statPeaks: meetingsIn.map(([, m]) => m.peak),
+      statJoins: meetingsIn.map(([, m]) => m.joins),
+      statAt: meetingsIn.map(([, m]) => m.at.toISOString()),
+      startTenants: started.map(([, m]) => m.tenantId),
+      startMeetings: started.map(([id]) => id),
+      startAt: started.map(([, m]) => (m.first as Date).toISOString()),
+    });
   }
 
   private async writeLeft(ops: LeftOp[]): Promise<void> {
-    if (ops.length === 1) {
-      const op = ops[0]!;
-      await this.statements.leftOne.execute({
-        tenantId: op.tenantId,
-        participantId: op.participantId,
-        at: op.at.toISOString(),
-      });
-      return;
-    }
-    const col = <T>(pick: (op: LeftOp) => T) => sql.param(ops.map(pick));
-    await this.db.execute(sql`
-      update ${participants} set status = 'left', left_at = v.left_at, is_screen_sharing = false
-      from unnest(${col((op) => op.tenantId)}::text[], ${col((op) => op.participantId)}::uuid[],
-        ${col((op) => op.at.toISOString())}::timestamptz[]) as v(tenant_id, id, left_at)
-      where ${participants.tenantId} = v.tenant_id and ${participants.id} = v.id
-        and ${participants.status} = 'joined'`);
+    // One statement may not touch a row twice: a participant's first leave is the one that counts (a later
+    // one would find the row no longer 'joined').
+    const byId = new Map<string, LeftOp>();
+    for (const op of ops) if (!byId.has(op.participantId)) byId.set(op.participantId, op);
+    const firsts = [...byId.values()];
+    await this.statements.left.execute({
+      tenantIds: firsts.map((op) => op.tenantId),
+      ids: firsts.map((op) => op.participantId),
+      at: firsts.map((op) => op.at.toISOString()),
+    });
   }
 }
 
 /**
- * The recorder's fixed-shape statements as prepared queries: drizzle builds their SQL once here instead of
- * on every batch (building was most of their CPU on the host), and PostgreSQL parses each once per
- * connection (named statements). Same SQL as the query builder made per call; timestamps are passed as the
- * ISO strings drizzle would have sent (untyped parameters: PostgreSQL infers the column type, as before).
+ * The recorder's two batch statements, prepared (see prepareSql), fixed in shape whatever the batch's size:
+ * one array parameter per column, spread into rows by unnest.
+ *
+ * Joins: one statement of data-modifying CTEs. They all run on one snapshot and none reads another's
+ * changes, so each touches its own table: the participant rows (upserted: a rejoin after a reconnect takes
+ * over its row), the meeting_stats row per meeting (peak = greatest of stored and batch peak, total_joins
+ * added), and the scheduled -> active update for meetings whose first peer is in the batch. It is one
+ * statement, so it succeeds or fails as a whole (a failure is retried row by row, see drain).
  */
 function recorderStatements(db: Db) {
   const p = sql.placeholder;
   return {
-    statsJoined: db
-      .insert(meetingStats)
-      .values({
-        meetingId: p("meetingId"),
-        tenantId: p("tenantId"),
-        peakParticipants: p("peak"),
-        totalJoins: p("joins"),
-        updatedAt: sql`${p("at")}`,
-      })
-      .onConflictDoUpdate({
-        target: meetingStats.meetingId,
-        set: {
-          peakParticipants: sql`greatest(${meetingStats.peakParticipants}, ${p("peak")})`,
-          totalJoins: sql`${meetingStats.totalJoins} + ${p("joins")}`,
-          updatedAt: sql`${p("at")}`,
-        },
-      })
-      .prepare("nexus_recorder_stats_joined"),
-    leftOne: db
-      .update(participants)
-      .set({ status: "left", leftAt: sql`${p("at")}`, isScreenSharing: false })
-      .where(
-        and(
-          eq(participants.tenantId, p("tenantId")),
-          eq(participants.id, p("participantId")),
-          eq(participants.status, "joined"),
-        ),
+    joined: prepareSql(
+      db,
+      "nexus_recorder_joined",
+      sql`with written as (
+        insert into ${participants} (id, tenant_id, meeting_id, user_id, display_name, role, status,
+          media_host_id, is_muted, is_video_on, is_screen_sharing, joined_at, left_at)
+        select u.id, u.tenant_id, u.meeting_id, u.user_id, u.display_name, u.role, 'joined',
+          ${p("host")}::text, u.is_muted, u.is_video_on, u.is_screen_sharing, u.joined_at, null
+        from unnest(${p("ids")}::uuid[], ${p("tenantIds")}::text[], ${p("meetingIds")}::uuid[],
+          ${p("userIds")}::text[], ${p("names")}::text[], ${p("roles")}::text[], ${p("muted")}::boolean[],
+          ${p("videoOn")}::boolean[], ${p("sharing")}::boolean[], ${p("joinedAt")}::timestamptz[])
+          as u(id, tenant_id, meeting_id, user_id, display_name, role, is_muted, is_video_on,
+            is_screen_sharing, joined_at)
+        on conflict (id) do update set status = 'joined', media_host_id = excluded.media_host_id,
+          joined_at = excluded.joined_at, left_at = null, display_name = excluded.display_name,
+          role = excluded.role
+        returning 1
+      ), stats as (
+        insert into ${meetingStats} (meeting_id, tenant_id, peak_participants, total_joins, updated_at)
+        select * from unnest(${p("statMeetings")}::uuid[], ${p("statTenants")}::text[],
+          ${p("statPeaks")}::integer[], ${p("statJoins")}::integer[], ${p("statAt")}::timestamptz[])
+        on conflict (meeting_id) do update set
+          peak_participants = greatest(${meetingStats.peakParticipants}, excluded.peak_participants),
+          total_joins = ${meetingStats.totalJoins} + excluded.total_joins,
+          updated_at = excluded.updated_at
+        returning 1
+      ), started as (
+        update ${meetings} set status = 'active', started_at = s.at, media_host_id = ${p("host")}::text,
+          updated_at = s.at
+        from unnest(${p("startTenants")}::text[], ${p("startMeetings")}::uuid[], ${p("startAt")}::timestamptz[])
+          as s(tenant_id, id, at)
+        where ${meetings.tenantId} = s.tenant_id and ${meetings.id} = s.id and ${meetings.status} = 'scheduled'
+        returning 1
       )
-      .prepare("nexus_recorder_left_one"),
+      select (select count(*) from written) as participants, (select count(*) from stats) as stats,
+        (select count(*) from started) as started`,
+    ),
+    left: prepareSql(
+      db,
+      "nexus_recorder_left",
+      sql`update ${participants} set status = 'left', left_at = v.left_at, is_screen_sharing = false
+        from unnest(${p("tenantIds")}::text[], ${p("ids")}::uuid[], ${p("at")}::timestamptz[])
+          as v(tenant_id, id, left_at)
+        where ${participants.tenantId} = v.tenant_id and ${participants.id} = v.id
+          and ${participants.status} = 'joined'`,
+    ),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Bus, Logger } from "@nexus/platform";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
 import { and, eq, sql } from "drizzle-orm";
 import type { Peer } from "../peer.js";
+import { BatchWindow, prepareSql } from "../persistence.js";
 import type { Room } from "../room.js";
 
 type StatColumn = "joinsRefused" | "participantSeconds" | "messagesCount" | "screenShareSeconds";
@@ -12,6 +13,8 @@ export interface MeetingRecordsOptions {
   bus: Bus;
   logger: Logger;
   now: () => Date;
+  /** Group-commit window: counter additions wait this long for others to join them (0: at once). */
+  batchMs?: number;
   /** Whether this host still runs a room for the meeting (a rejoin cancels the empty timeout). */
   isLive(meetingId: string): boolean;
 }
@@ -29,18 +32,20 @@ export class MeetingRecords {
   private readonly joinedAt = new Map<string, Date>();
   private readonly sharingSince = new Map<string, Date>();
   private readonly emptyTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly adds = new Map<
-    string,
-    { tenantId: string; meetingId: string; column: StatColumn; amount: number; at: Date }
-  >();
-  private readonly addStatements = new Map<StatColumn, ReturnType<typeof prepareAdd>>();
+  /** Counter additions waiting to be written, per meeting. */
+  private readonly adds = new Map<string, MeetingAdds>();
+  /** The counter upsert, prepared on first use (see prepareAdds). */
+  private addStatement: ReturnType<typeof prepareAdds> | null = null;
+  private readonly window: BatchWindow;
   private closed = false;
 
-  constructor(private readonly options: MeetingRecordsOptions) {}
+  constructor(private readonly options: MeetingRecordsOptions) {
+    this.window = new BatchWindow(options.batchMs ?? 0);
+  }
 
-  /** Resolves once every write queued so far has been attempted. */
+  /** Writes what is queued now (no group-commit wait); resolves once every write queued so far was attempted. */
   flush(): Promise<void> {
-    return this.chain;
+    return this.window.hurried(() => this.chain);
   }
 
   joined(room: Room, peer: Peer): void {
@@ -98,6 +103,7 @@ export class MeetingRecords {
 
   close(): void {
     this.closed = true;
+    this.window.cut();
     for (const timer of this.emptyTimers.values()) clearTimeout(timer);
     this.emptyTimers.clear();
   }
@@ -131,43 +137,67 @@ export class MeetingRecords {
   }
 
   /**
-   * Additions wait in memory until the chain reaches them, and those to one counter of one meeting are
-   * summed meanwhile: 20 people leaving at once are one statement, not 20. Sums commute, so this does not
-   * reorder anything that matters.
+   * Additions wait in memory until the chain reaches them and the group-commit window (counted from the
+   * first of them) has passed, and those to one meeting are summed meanwhile: 20 people leaving at once are
+   * one statement, not 20, and so are several meetings' counters. Sums commute, so this does not reorder
+   * anything that matters.
    */
   private add(tenantId: string, meetingId: string, column: StatColumn, amount: number): void {
     const at = this.options.now();
-    const key = `${meetingId}/${column}`;
-    const waiting = this.adds.get(key);
+    const waiting = this.adds.get(meetingId);
     if (waiting) {
-      waiting.amount += amount;
+      waiting[column] += amount;
       waiting.at = at;
       return;
     }
-    this.adds.set(key, { tenantId, meetingId, column, amount, at });
-    if (this.adds.size === 1) this.enqueue("stats", () => this.writeAdds());
+    this.adds.set(meetingId, {
+      tenantId,
+      meetingId,
+      joinsRefused: 0,
+      participantSeconds: 0,
+      messagesCount: 0,
+      screenShareSeconds: 0,
+      [column]: amount,
+      at,
+    });
+    if (this.adds.size === 1) {
+      const since = performance.now();
+      this.enqueue("stats", async () => {
+        await this.window.wait(since);
+        await this.writeAdds();
+      });
+    }
   }
 
   private async writeAdds(): Promise<void> {
     const batch = [...this.adds.values()];
     this.adds.clear();
-    for (const a of batch) {
-      await this.addStatement(a.column)
-        .execute({ meetingId: a.meetingId, tenantId: a.tenantId, amount: a.amount, at: a.at.toISOString() })
-        .catch((err) =>
-          this.options.logger.error({ err, what: `stats ${a.column}` }, "meeting record write failed"),
+    this.addStatement ??= prepareAdds(this.options.db);
+    const statement = this.addStatement;
+    const write = (rows: MeetingAdds[]) =>
+      statement.execute({
+        meetingIds: rows.map((a) => a.meetingId),
+        tenantIds: rows.map((a) => a.tenantId),
+        refused: rows.map((a) => a.joinsRefused),
+        seconds: rows.map((a) => a.participantSeconds),
+        messages: rows.map((a) => a.messagesCount),
+        sharing: rows.map((a) => a.screenShareSeconds),
+        at: rows.map((a) => a.at.toISOString()),
+      });
+    try {
+      await write(batch);
+    } catch (err) {
+      // One statement for all: a meeting it cannot write (deleted meanwhile) must not lose the others.
+      if (batch.length === 1) {
+        this.options.logger.error({ err, what: "stats" }, "meeting record write failed");
+        return;
+      }
+      for (const a of batch) {
+        await write([a]).catch((e) =>
+          this.options.logger.error({ err: e, what: "stats" }, "meeting record write failed"),
         );
+      }
     }
-  }
-
-  /** One prepared statement per counter, made on its first use. */
-  private addStatement(column: StatColumn): ReturnType<typeof prepareAdd> {
-    let statement = this.addStatements.get(column);
-    if (!statement) {
-      statement = prepareAdd(this.options.db, column);
-      this.addStatements.set(column, statement);
-    }
-    return statement;
   }
 
   private enqueue(what: string, write: () => Promise<void>): void {
@@ -177,24 +207,27 @@ export class MeetingRecords {
   }
 }
 
+type MeetingAdds = { tenantId: string; meetingId: string; at: Date } & Record<StatColumn, number>;
+
 /**
- * The upsert that adds to one counter of meeting_stats (creating the row on the meeting's first event), as
- * a prepared statement: drizzle builds its SQL once instead of on every write, and PostgreSQL parses it once
- * per connection. The same SQL the query builder made per call.
+ * The upsert that adds to a batch of meetings' counters (creating a meeting's row on its first event), as a
+ * prepared statement (see prepareSql) of fixed shape: one array parameter per column, one row per meeting.
  */
-function prepareAdd(db: Db, column: StatColumn) {
+function prepareAdds(db: Db) {
   const p = sql.placeholder;
-  return db
-    .insert(meetingStats)
-    .values({
-      meetingId: p("meetingId"),
-      tenantId: p("tenantId"),
-      [column]: p("amount"),
-      updatedAt: sql`${p("at")}`,
-    })
-    .onConflictDoUpdate({
-      target: meetingStats.meetingId,
-      set: { [column]: sql`${meetingStats[column]} + ${p("amount")}`, updatedAt: sql`${p("at")}` },
-    })
-    .prepare(`nexus_stats_add_${column}`);
+  return prepareSql(
+    db,
+    "nexus_stats_add",
+    sql`insert into ${meetingStats} (meeting_id, tenant_id, joins_refused, participant_seconds,
+        messages_count, screen_share_seconds, updated_at)
+      select * from unnest(${p("meetingIds")}::uuid[], ${p("tenantIds")}::text[], ${p("refused")}::integer[],
+        ${p("seconds")}::bigint[], ${p("messages")}::integer[], ${p("sharing")}::bigint[],
+        ${p("at")}::timestamptz[])
+      on conflict (meeting_id) do update set
+        joins_refused = ${meetingStats.joinsRefused} + excluded.joins_refused,
+        participant_seconds = ${meetingStats.participantSeconds} + excluded.participant_seconds,
+        messages_count = ${meetingStats.messagesCount} + excluded.messages_count,
+        screen_share_seconds = ${meetingStats.screenShareSeconds} + excluded.screen_share_seconds,
+        updated_at = excluded.updated_at`,
+  );
 }
