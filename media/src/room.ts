@@ -543,6 +543,16 @@ export class Room {
     this.announce(peer);
   }
 
+  /**
+   * The time a hand goes up: the server's clock, but strictly later than the room's previous raise, so two
+   * hands raised in the same millisecond still have an order that every client (and the stored row) agrees on.
+   */
+  handRaiseTime(now: Date): string {
+    this.lastHandRaise = Math.max(now.getTime(), this.lastHandRaise + 1);
+    return new Date(this.lastHandRaise).toISOString();
+  }
+  private lastHandRaise = 0;
+
   /** State changed outside the media path (hand, role, mic lock): tell everyone and persist it. */
   refresh(peer: Peer): void {
     this.announce(peer);

@@ -100,7 +100,8 @@ describe("host controls", () => {
     const first = await other.client.request("toggle-hand", {});
     const second = await member.client.request("toggle-hand", { raised: true });
     expect(first.raised && second.raised).toBe(true);
-    expect(Date.parse(first.hand_raised_at!)).toBeLessThanOrEqual(Date.parse(second.hand_raised_at!));
+    // Strictly later, even when both requests land in the same millisecond: the order must not tie.
+    expect(Date.parse(first.hand_raised_at!)).toBeLessThan(Date.parse(second.hand_raised_at!));
     await host.client.waitFor(
       "participant-updated",
       (d) => d.participant_id === member.id && !!d.hand_raised_at,
@@ -190,5 +191,46 @@ describe("host controls", () => {
     await eventually("the room to close", () => fx.host.rooms.get(meetingId) === undefined);
     const dump = await fx.host.pool.workers[0]!.dump();
     expect(dump.routerIds).toEqual([]);
+  });
+});
+
+describe("hand raise order on a clock that does not move", () => {
+  let t: TestDatabase;
+  let fx: HostFixture;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(testPgUrl());
+    // Every raise happens "in the same millisecond": the order must still be strict and the same for all.
+    const frozen = new Date();
+    fx = await startHostFixture({ rtcMinPort: 21120, db: t.database, now: () => frozen });
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await t?.drop();
+  });
+
+  it("gives each raise in a room a later time than the one before", async () => {
+    const meetingId = await fx.createMeeting();
+    const people: Participant[] = [];
+    try {
+      for (let i = 0; i < 3; i++)
+        people.push(await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`));
+      const times: string[] = [];
+      for (const p of people) times.push((await p.client.request("toggle-hand", {})).hand_raised_at!);
+      expect(new Set(times).size).toBe(3);
+      expect([...times].sort()).toEqual(times);
+      // Lowered and raised again: later than every raise so far.
+      await people[0]!.client.request("toggle-hand", { raised: false });
+      const again = (await people[0]!.client.request("toggle-hand", { raised: true })).hand_raised_at!;
+      expect(again > times[2]!).toBe(true);
+      await fx.host.recorder.flush();
+      const rows = await t.database.db.query.participants.findMany({
+        where: (p, { eq }) => eq(p.meetingId, meetingId),
+      });
+      const stored = new Map(rows.map((r) => [r.id, r.handRaisedAt?.toISOString()]));
+      expect(people.map((p) => stored.get(p.id))).toEqual([again, times[1], times[2]]);
+    } finally {
+      for (const p of people) p.close();
+    }
   });
 });
