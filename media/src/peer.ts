@@ -58,16 +58,25 @@ export class Peer {
     this.conn?.notify(type, data);
   }
 
+  // Built field by field rather than by spreading `state`: a join-meeting ack lists every other peer, so
+  // info() runs once per peer per join, and the two object spreads it made were a visible part of that.
   participantState(): ParticipantState {
-    return { participant_id: this.id, ...this.state };
+    const s = this.state;
+    return {
+      participant_id: this.id,
+      is_muted: s.is_muted,
+      is_video_on: s.is_video_on,
+      is_screen_sharing: s.is_screen_sharing,
+      hand_raised_at: s.hand_raised_at,
+      role: s.role,
+      mic_locked: s.mic_locked,
+    };
   }
 
   info(): PeerInfo {
-    return {
-      ...this.participantState(),
+    return Object.assign(this.participantState(), {
       user_id: this.userId,
       display_name: this.displayName,
-      role: this.role,
       producers: [...this.producers.values()].map(({ producer, source }) => ({
         producer_id: producer.id,
         participant_id: this.id,
@@ -75,7 +84,7 @@ export class Peer {
         source,
         paused: producer.paused,
       })),
-    };
+    });
   }
 
   producersOf(source: MediaSource): ms.Producer[] {
