@@ -1,7 +1,7 @@
 import uWS from "uWebSockets.js";
 import type { Logger } from "@nexus/platform";
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@nexus/shared/errors";
-import { type MessageId, RequestEnvelopeSchema } from "@nexus/shared/signaling/envelope";
+import { isMessageId, type MessageId, readEnvelope } from "@nexus/shared/signaling/envelope";
 import type { NotificationData, NotificationType } from "@nexus/shared/signaling/notifications";
 import type { RequestType } from "@nexus/shared/signaling/requests";
 import { isRequestType, REQUESTS } from "@nexus/shared/signaling/requests";
@@ -351,17 +351,17 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       reply(session, null, { code: "bad_request", message: "message is not JSON" });
       return;
     }
-    const envelope = v.safeParse(RequestEnvelopeSchema, raw);
-    if (!envelope.success) {
+    const envelope = readEnvelope(raw);
+    if (!envelope) {
       reply(session, idOf(raw), { code: "bad_request", message: "expected { id, type, data }" });
       return;
     }
-    const { id, type } = envelope.output;
+    const { id, type } = envelope;
     if (!isRequestType(type)) {
       reply(session, id, { code: "bad_request", message: `unknown message type ${type}` });
       return;
     }
-    const parsed = v.safeParse(REQUESTS[type].data, envelope.output.data ?? {});
+    const parsed = v.safeParse(REQUESTS[type].data, envelope.data ?? {});
     if (!parsed.success) {
       const issue = parsed.issues[0];
       const where = issue ? (v.getDotPath(issue) ?? "data") : "data";
@@ -428,8 +428,7 @@ function idOf(raw: unknown): MessageId | null {
     }
   }
   if (typeof value !== "object" || value === null || !("id" in value)) return null;
-  const id = v.safeParse(RequestEnvelopeSchema.entries.id, value.id);
-  return id.success ? id.output : null;
+  return isMessageId(value.id) ? value.id : null;
 }
 
 export const statusOf = (code: ErrorCode): number => ERROR_STATUS[code];
