@@ -5,7 +5,7 @@
  * produce/consume/resumeConsumer over PlainTransports on the room's router; "bare" = Worker, Router,
  * PlainTransports, produce and consume with mediasoup's API and nothing else.
  *
- *   npm run bench:fanout -- [--n 10,50,200] [--rounds 3] [--seconds 8] [--warmup 3]
+ *   npm run bench:fanout -- [--n 10,50,200] [--rounds 3] [--seconds 8] [--warmup 3] [--simultaneous]
  */
 import { createSocket } from "node:dgram";
 import { parseArgs } from "node:util";
@@ -32,12 +32,19 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "8" },
     warmup: { type: "string", default: "3" },
+    /**
+     * Run ours and bare at the same time, each fed its own copy of the stream and read by its own sink,
+     * both workers on the server core: the two then share every moment of the machine's load, and their
+     * ratio is taken window by window instead of across alternating windows.
+     */
+    simultaneous: { type: "boolean", default: false },
   },
 });
 const NS = args.n.split(",").map(Number);
 const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
+const SIMULTANEOUS = args.simultaneous;
 const PORTS = { min: 41_000, max: 41_999 };
 // A 4 MB receive queue on every worker socket (both configurations), so a few hundred ms without CPU for
 // the worker on this shared machine does not turn into kernel drops at the ingress.
@@ -153,18 +160,23 @@ interface Row {
   ingressDrops: number;
 }
 
-async function main() {
-  pinSelf(LOAD_CPUS);
-  const workerBin = resolveWorkerBin();
-  const clip: Clip = await loadClip();
-  const db = createDb("memory://");
-  await db.migrate();
-  const sink = createSocket("udp4");
+interface Sink {
+  readonly port: number;
+  /** Media packets read (RTCP is not counted). */
+  readonly sunk: number;
+  /** Loss from the receivers' view: gaps in a consumer's RTP sequence numbers (worker or kernel drop). */
+  readonly gaps: number;
+  /** A new set of consumers is about to send here: forget the sequence numbers seen so far. */
+  newStream(): void;
+  close(): void;
+}
+
+async function makeSink(): Promise<Sink> {
+  const socket = createSocket("udp4");
   let sunk = 0;
-  // Loss is read from the receivers' view: a gap in a consumer's RTP sequence numbers (worker or kernel drop).
   let gaps = 0;
   const lastSeq = new Map<number, number>();
-  sink.on("message", (m) => {
+  socket.on("message", (m) => {
     // RTCP on the muxed port (RFC 5761: packet types 192-223) is not forwarded media.
     const pt = m[1]! & 0x7f;
     if (pt >= 64 && pt <= 95) return;
@@ -178,9 +190,29 @@ async function main() {
     }
     lastSeq.set(ssrc, seq);
   });
-  await new Promise<void>((r) => sink.bind(0, "127.0.0.1", () => r()));
-  sink.setRecvBufferSize(4 * 1024 * 1024);
-  const sinkPort = sink.address().port;
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  socket.setRecvBufferSize(4 * 1024 * 1024);
+  return {
+    port: socket.address().port,
+    get sunk() {
+      return sunk;
+    },
+    get gaps() {
+      return gaps;
+    },
+    newStream: () => lastSeq.clear(),
+    close: () => socket.close(),
+  };
+}
+
+async function main() {
+  pinSelf(LOAD_CPUS);
+  const workerBin = resolveWorkerBin();
+  const clip: Clip = await loadClip();
+  const db = createDb("memory://");
+  await db.migrate();
+  const sink = await makeSink();
+  const sinkPort = sink.port;
   const gen = createSocket("udp4");
   await new Promise<void>((r) => gen.bind(0, "127.0.0.1", () => r()));
 
@@ -194,76 +226,116 @@ async function main() {
   // The first setup of a process runs cold (JIT, first PostgreSQL/PGlite statements); throw one away.
   {
     const setup = await setupOurs(db, 10, sinkPort);
-    lastSeq.clear();
+    sink.newStream();
     const player = replay(clip, gen, "127.0.0.1", setup.ingressPort);
     await new Promise((r) => setTimeout(r, 3000));
     player.stop();
     await setup.close();
   }
   const rows: Row[] = [];
+  const bareSink = SIMULTANEOUS ? await makeSink() : sink;
   for (const n of NS) {
     for (let round = 0; round < ROUNDS; round++) {
       const order: Row["config"][] = round % 2 === 0 ? ["ours", "bare"] : ["bare", "ours"];
-      for (const config of order) {
+      const make = async (config: Row["config"]): Promise<Running> => {
+        const to = config === "ours" ? sink : bareSink;
         const setup =
-          config === "ours" ? await setupOurs(db, n, sinkPort) : await setupBare(workerBin, n, sinkPort);
+          config === "ours" ? await setupOurs(db, n, to.port) : await setupBare(workerBin, n, to.port);
         pinPid(setup.workerPid, SERVER_CPUS);
-        lastSeq.clear();
-        const player = replay(clip, gen, "127.0.0.1", setup.ingressPort);
-        await new Promise((r) => setTimeout(r, WARMUP * 1000));
-        const t0 = performance.now();
-        const a = {
-          gaps,
-          sunk,
-          sent: player.sent,
-          cpu: threadsCpuNs(setup.workerPid),
-          gen: process.cpuUsage(),
-          sinkDrops: udpDrops(sinkPort),
-          inDrops: udpDrops(setup.ingressPort),
-        };
-        await new Promise((r) => setTimeout(r, SECONDS * 1000));
-        const dt = (performance.now() - t0) / 1000;
-        const dSent = player.sent - a.sent;
-        const cpuS = (threadsCpuNs(setup.workerPid) - a.cpu) / 1e9;
-        const g = process.cpuUsage(a.gen);
-        player.stop();
-        // The sink may be behind (its core is shared): packets the worker sent in the window are counted
-        // once its queue has drained, after the generator stopped.
-        await new Promise((r) => setTimeout(r, 1500));
-        const dSunk = sunk - a.sunk;
-        const lost = gaps - a.gaps;
-        const sinkDrops = udpDrops(sinkPort) - a.sinkDrops;
-        const row: Row = {
-          config,
-          n,
-          outPps: dSunk / dt,
-          // The worker sent what the sink read and what the sink's kernel queue dropped.
-          cpuPerM: cpuS / ((dSunk + sinkDrops) / 1e6),
-          workerCores: cpuS / dt,
-          genCores: (g.user + g.system) / 1e6 / dt,
-          delivered: dSunk / (dSunk + lost),
-          sfuLoss: Math.max(0, lost - sinkDrops) / (dSunk + lost),
-          fedRatio: dSunk / (dSent * n),
-          sinkDrops,
-          ingressDrops: udpDrops(setup.ingressPort) - a.inDrops,
-        };
-        await setup.close();
-        rows.push(row);
-        console.log(
-          `  N=${String(n).padStart(3)} round ${round + 1} ${config.padEnd(4)}: ${row.outPps.toFixed(0).padStart(6)} pkt/s out, ` +
-            `${row.cpuPerM.toFixed(2)} worker CPU-s/Mpkt, worker ${(row.workerCores * 100).toFixed(1)}% core, ` +
-            `generator ${(row.genCores * 100).toFixed(1)}% core, delivered ${(row.delivered * 100).toFixed(2)}% ` +
-            `(received/(sent x N) ${(row.fedRatio * 100).toFixed(1)}%, not explained by sink drops ${(row.sfuLoss * 100).toFixed(2)}%, sink drops ${sinkDrops}, ingress drops ${row.ingressDrops})`,
-        );
-        await new Promise((r) => setTimeout(r, 500));
+        to.newStream();
+        return { config, setup, sink: to, player: replay(clip, gen, "127.0.0.1", setup.ingressPort) };
+      };
+      if (SIMULTANEOUS) {
+        const both: Running[] = [];
+        for (const config of order) both.push(await make(config));
+        rows.push(...(await measureWindow(n, round, both)));
+      } else {
+        for (const config of order) rows.push(...(await measureWindow(n, round, [await make(config)])));
       }
     }
   }
   gen.close();
   sink.close();
+  bareSink.close();
   await db.close();
+  printTable(rows);
+  process.exit(0);
+}
 
-  console.log(`\nmedians of ${ROUNDS} rounds (spread = min-max); ${loadLine()}`);
+interface Running {
+  config: Row["config"];
+  setup: Setup;
+  sink: Sink;
+  player: ReturnType<typeof replay>;
+}
+
+/**
+ * After the warm-up, one measuring window over the configurations that are running (one, or both at once
+ * with --simultaneous); each gets its row, then everything is stopped and closed.
+ */
+async function measureWindow(n: number, round: number, running: Running[]): Promise<Row[]> {
+  await new Promise((r) => setTimeout(r, WARMUP * 1000));
+  const t0 = performance.now();
+  const gen0 = process.cpuUsage();
+  const start = running.map(({ setup, sink, player }) => ({
+    gaps: sink.gaps,
+    sunk: sink.sunk,
+    sent: player.sent,
+    cpu: threadsCpuNs(setup.workerPid),
+    sinkDrops: udpDrops(sink.port),
+    inDrops: udpDrops(setup.ingressPort),
+  }));
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const dt = (performance.now() - t0) / 1000;
+  const g = process.cpuUsage(gen0);
+  const mid = running.map(({ setup, player }) => ({
+    sent: player.sent,
+    cpu: threadsCpuNs(setup.workerPid),
+  }));
+  for (const r of running) r.player.stop();
+  // The sink may be behind (its core is shared): packets the worker sent in the window are counted once its
+  // queue has drained, after the generator stopped.
+  await new Promise((r) => setTimeout(r, 1500));
+  const rows = running.map(({ config, setup, sink }, i): Row => {
+    const a = start[i]!;
+    const dSent = mid[i]!.sent - a.sent;
+    const cpuS = (mid[i]!.cpu - a.cpu) / 1e9;
+    const dSunk = sink.sunk - a.sunk;
+    const lost = sink.gaps - a.gaps;
+    const sinkDrops = udpDrops(sink.port) - a.sinkDrops;
+    return {
+      config,
+      n,
+      outPps: dSunk / dt,
+      // The worker sent what the sink read and what the sink's kernel queue dropped.
+      cpuPerM: cpuS / ((dSunk + sinkDrops) / 1e6),
+      workerCores: cpuS / dt,
+      // The generator and sinks serve every running configuration: their CPU is shared out evenly.
+      genCores: (g.user + g.system) / 1e6 / dt / running.length,
+      delivered: dSunk / (dSunk + lost),
+      sfuLoss: Math.max(0, lost - sinkDrops) / (dSunk + lost),
+      fedRatio: dSunk / (dSent * n),
+      sinkDrops,
+      ingressDrops: udpDrops(setup.ingressPort) - a.inDrops,
+    };
+  });
+  for (const { setup } of running) await setup.close();
+  for (const row of rows) {
+    console.log(
+      `  N=${String(n).padStart(3)} round ${round + 1} ${row.config.padEnd(4)}: ${row.outPps.toFixed(0).padStart(6)} pkt/s out, ` +
+        `${row.cpuPerM.toFixed(2)} worker CPU-s/Mpkt, worker ${(row.workerCores * 100).toFixed(1)}% core, ` +
+        `generator ${(row.genCores * 100).toFixed(1)}% core, delivered ${(row.delivered * 100).toFixed(2)}% ` +
+        `(received/(sent x N) ${(row.fedRatio * 100).toFixed(1)}%, not explained by sink drops ${(row.sfuLoss * 100).toFixed(2)}%, sink drops ${row.sinkDrops}, ingress drops ${row.ingressDrops})`,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return rows;
+}
+
+function printTable(rows: Row[]): void {
+  console.log(
+    `\nmedians of ${ROUNDS} rounds (spread = min-max)${SIMULTANEOUS ? ", ours and bare running at the same time" : ""}; ${loadLine()}`,
+  );
   console.log(
     "| N | config | out pkt/s | worker CPU-s / Mpkt | spread | worker core % | generator core % | received at sink |",
   );
@@ -287,7 +359,6 @@ async function main() {
       `| ${n} | ours/bare | | **${(meds.ours! / meds.bare!).toFixed(3)}** | per-round ratios ${pairs.map((x) => x.toFixed(3)).join(", ")} | | | |`,
     );
   }
-  process.exit(0);
 }
 
 main().catch((err) => {
