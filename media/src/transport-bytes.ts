@@ -8,6 +8,7 @@ type Stats = { bytesReceived: number; bytesSent: number };
  * only their growth is added. A transport closed by the room is read one last time first (the stats request
  * goes down the worker channel ahead of the close, so the worker answers it); one that disappears some other
  * way (its worker died) keeps what was counted up to the previous read, and the totals never go down.
+ * A WebRTC transport that never started ICE is not read on close: it has carried nothing.
  */
 export class TransportBytes {
   received = 0;
@@ -33,6 +34,14 @@ export class TransportBytes {
   beforeClose(transport: ms.Transport): void {
     if (transport.closed || this.closing.has(transport.id)) return;
     const id = transport.id;
+    // A WebRTC transport whose ICE is still "new" never had a valid connectivity check (the state never
+    // returns to "new", not even on an ICE restart), so no media went either way: nothing to read. A
+    // listen-only participant's send transport, and any transport a client opens and leaves unused, close
+    // without the extra worker request.
+    if ((transport as Partial<ms.WebRtcTransport>).iceState === "new") {
+      this.last.delete(id);
+      return;
+    }
     this.closing.add(id);
     transport
       .getStats()
