@@ -128,6 +128,11 @@ function toAppError(error: unknown): AppError {
   if (error instanceof TypeError || (error as Error)?.name === "UnsupportedError") {
     return new AppError("bad_request", (error as Error).message);
   }
+  // A request whose data nests deeper than copying it can go (mediasoup deep-copies what it is given; the
+  // 64 KB message limit allows about 13,000 levels) is the client's fault, not ours.
+  if (error instanceof RangeError && error.message.includes("call stack")) {
+    return new AppError("bad_request", "the message nests too deeply");
+  }
   return new AppError("internal", "internal error");
 }
 

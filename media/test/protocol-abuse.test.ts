@@ -163,3 +163,86 @@ describe("a client that misbehaves", () => {
     expect(again.muted).toBe(true);
   });
 });
+
+describe("a client that sends deeply nested data inside a valid-looking request", () => {
+  let fx: HostFixture;
+  let meetingId: string;
+
+  beforeAll(async () => {
+    // The default message size (64 KB) leaves room for about 13,000 levels of nesting.
+    fx = await startHostFixture({ rtcMinPort: 21140 });
+    meetingId = await fx.createMeeting();
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  it("gets a typed error ack for requests that nest 10,000 deep, and stays connected", async () => {
+    const publisher = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+    const s = await connect(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+    try {
+      await publisher.createTransports();
+      await publisher.produceAudio();
+      const producer = publisher.producers.get("mic")!;
+      await s.client.request("join-meeting", {});
+      const recv = await s.client.request("create-transport", { direction: "recv" });
+      const send = await s.client.request("create-transport", { direction: "send" });
+      // Written as text: the client's own JSON.stringify cannot go this deep. 10,000 levels keep the
+      // message under the 64 KB limit.
+      const deep = `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`;
+      const raw = (id: string, type: string, data: string) =>
+        new Promise<{ success: boolean; error?: { code: string } }>((resolve) => {
+          const onMessage = (m: unknown) => {
+            const ack = JSON.parse(String(m));
+            if (ack.id !== id) return;
+            s.ws.off("message", onMessage);
+            resolve(ack);
+          };
+          s.ws.on("message", onMessage);
+          s.ws.send(`{"id":"${id}","type":"${type}","data":${data}}`);
+        });
+      const opusCodec = '"kind":"audio","mimeType":"audio/opus","clockRate":48000,"channels":2';
+      const consumeAck = await raw(
+        "deep-consume",
+        "consume",
+        `{"transport_id":"${recv.transport_id}","producer_id":"${producer.id}",` +
+          `"rtp_capabilities":{"codecs":[{${opusCodec},"parameters":{"deep":${deep}}}]}}`,
+      );
+      // Codec parameters are strings or numbers: refused by the schema before anything copies them.
+      expect(consumeAck).toMatchObject({ success: false, error: { code: "validation_failed" } });
+      const produceAck = await raw(
+        "deep-produce",
+        "produce",
+        `{"transport_id":"${send.transport_id}","kind":"audio","source":"mic","rtp_parameters":` +
+          `{"codecs":[{"mimeType":"audio/opus","payloadType":111,"clockRate":48000,"channels":2,` +
+          `"parameters":{"deep":${deep}}}],"encodings":[{"ssrc":1234}]}}`,
+      );
+      expect(produceAck).toMatchObject({ success: false, error: { code: "validation_failed" } });
+      // Where the schema lets unknown keys through (mediasoup's structures are passed on whole), the depth
+      // itself is refused when it is copied, as the client's error.
+      const looseAck = await raw(
+        "deep-loose",
+        "consume",
+        `{"transport_id":"${recv.transport_id}","producer_id":"${producer.id}",` +
+          `"rtp_capabilities":{"codecs":[{${opusCodec}}],"extra":${deep}}}`,
+      );
+      expect(looseAck).toMatchObject({
+        success: false,
+        error: { code: "bad_request", message: "the message nests too deeply" },
+      });
+      const opus = { kind: "audio", mimeType: "audio/opus", clockRate: 48000, channels: 2 };
+      // The same socket still works, and so does the room.
+      const plain = { codecs: [opus] };
+      const ok = await s.client.request("consume", {
+        transport_id: recv.transport_id,
+        producer_id: producer.id,
+        rtp_capabilities: plain,
+      } as never);
+      expect(ok.producer_id).toBe(producer.id);
+      expect(fx.host.rooms.get(meetingId)?.peers.size).toBe(2);
+    } finally {
+      s.client.close();
+      publisher.close();
+    }
+  });
+});

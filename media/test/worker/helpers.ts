@@ -2,7 +2,9 @@
 // counter, a minimal RTP sender and an ffmpeg runner.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
-import type { RouterRtpCodecCapability } from "mediasoup/types";
+import * as mediasoup from "mediasoup";
+import type { Router, RouterRtpCodecCapability, Worker } from "mediasoup/types";
+import { inject } from "vitest";
 
 export const LOOPBACK = "127.0.0.1";
 
@@ -137,4 +139,19 @@ export function ffmpeg(args: string[]): Ffmpeg {
       await exited;
     },
   };
+}
+
+/** The provisioned worker binary with its own RTC port range, and a router with MEDIA_CODECS on it. */
+export async function startWorker(ports: {
+  min: number;
+  max: number;
+}): Promise<{ worker: Worker; router: Router }> {
+  const worker = await mediasoup.createWorker({
+    workerBin: inject("mediasoupWorkerBin"),
+    logLevel: "warn",
+    rtcMinPort: ports.min,
+    rtcMaxPort: ports.max,
+  });
+  const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  return { worker, router };
 }

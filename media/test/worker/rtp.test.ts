@@ -2,7 +2,6 @@
 // sender) feeds a PlainTransport producer, a consumer on a second
 // PlainTransport forwards to a UDP socket that counts packets.
 import { randomBytes } from "node:crypto";
-import * as mediasoup from "mediasoup";
 import type {
   MediaKind,
   PlainTransport,
@@ -12,20 +11,14 @@ import type {
   SrtpCryptoSuite,
   Worker,
 } from "mediasoup/types";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ffmpeg, LOOPBACK, MEDIA_CODECS, rtpCounter, sendRtp, waitFor } from "./helpers.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ffmpeg, LOOPBACK, rtpCounter, sendRtp, startWorker, waitFor } from "./helpers.js";
 
 let worker: Worker;
 let router: Router;
 
 beforeAll(async () => {
-  worker = await mediasoup.createWorker({
-    workerBin: inject("mediasoupWorkerBin"),
-    logLevel: "warn",
-    rtcMinPort: 22000,
-    rtcMaxPort: 22999,
-  });
-  router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  ({ worker, router } = await startWorker({ min: 22000, max: 22999 }));
 });
 
 afterAll(() => {

@@ -1,23 +1,16 @@
 // The host's byte counters (TransportBytes) against a real worker: a transport's traffic since the last
 // periodic read is counted when it closes, and a WebRTC transport whose ICE never started (a listen-only
 // participant's send transport, say) is closed without a stats request, as it has moved nothing.
-import * as mediasoup from "mediasoup";
 import type { Router, Worker } from "mediasoup/types";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransportBytes } from "../../src/transport-bytes.js";
-import { LOOPBACK, MEDIA_CODECS, sendRtp, waitFor } from "./helpers.js";
+import { LOOPBACK, sendRtp, startWorker, waitFor } from "./helpers.js";
 
 let worker: Worker;
 let router: Router;
 
 beforeAll(async () => {
-  worker = await mediasoup.createWorker({
-    workerBin: inject("mediasoupWorkerBin"),
-    logLevel: "warn",
-    rtcMinPort: 21440,
-    rtcMaxPort: 21459,
-  });
-  router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  ({ worker, router } = await startWorker({ min: 21440, max: 21459 }));
 });
 
 afterAll(() => {

@@ -5,10 +5,9 @@
 // This is the path that crashed the worker in SSL_read against Debian's
 // OpenSSL 3 before patches/0001-dtls-bio-callback-return-value.patch.
 import wrtc from "@roamhq/wrtc";
-import * as mediasoup from "mediasoup";
 import type { Producer, Router, WebRtcServer, WebRtcTransport, Worker } from "mediasoup/types";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { LOOPBACK, MEDIA_CODECS, waitFor } from "./helpers.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOOPBACK, startWorker, waitFor } from "./helpers.js";
 
 // mediasoup-client's Chrome111 handler uses the browser globals.
 Object.assign(globalThis, {
@@ -31,13 +30,7 @@ let router: Router;
 let webRtcServer: WebRtcServer;
 
 beforeAll(async () => {
-  worker = await mediasoup.createWorker({
-    workerBin: inject("mediasoupWorkerBin"),
-    logLevel: "warn",
-    rtcMinPort: 23000,
-    rtcMaxPort: 23999,
-  });
-  router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  ({ worker, router } = await startWorker({ min: 23000, max: 23999 }));
   webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: "udp", ip: LOOPBACK }] });
 });
 

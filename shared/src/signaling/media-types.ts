@@ -13,7 +13,17 @@ export const MediaKindSchema = v.picklist(["audio", "video"]);
 export type MediaKind = v.InferOutput<typeof MediaKindSchema>;
 
 const RtcpFeedbackSchema = v.looseObject({ type: Str, parameter: v.optional(Str) });
-const CodecParametersSchema = v.record(v.string(), v.unknown());
+/**
+ * SDP fmtp parameters: mediasoup accepts string and number values only, so nothing nested gets as far as
+ * its deep copy. Typed as mediasoup-client types them (values unknown), checked as mediasoup needs them.
+ */
+const CodecParametersSchema = v.pipe(
+  v.record(v.string(), v.unknown()),
+  v.check(
+    (params) => Object.values(params).every((x) => typeof x === "string" || typeof x === "number"),
+    "codec parameters are strings or numbers",
+  ),
+);
 
 export const RtpCodecCapabilitySchema = v.looseObject({
   kind: MediaKindSchema,
