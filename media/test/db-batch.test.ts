@@ -1,6 +1,7 @@
-import { meetingStats, meetings, participants } from "@nexus/drizzle";
+import { createDb, meetingStats, meetings, participants } from "@nexus/drizzle";
 import type { Bus } from "@nexus/platform";
 import { silentLogger } from "@nexus/platform";
+import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -207,5 +208,83 @@ describe("participant and stats writes batched behind a group-commit window", ()
     records.close();
     await records.flush();
     expect(await statsOf(m2)).toMatchObject({ joinsRefused: 2 });
+  });
+});
+
+/**
+ * The same prepared batch statements on PGlite, the embedded default (`npm start` with no DATABASE_URL):
+ * they go through drizzle's session and dialect, which each driver implements on its own.
+ */
+describe("batched writes on PGlite", () => {
+  it("writes joins, leaves, stats and the meeting start, and the counters, with no error", async () => {
+    const database = createDb("memory://");
+    await database.migrate();
+    try {
+      const errors: unknown[] = [];
+      const logger = silentLogger();
+      logger.error = ((obj: unknown) => {
+        errors.push(obj);
+      }) as typeof logger.error;
+      const tenantId = "t-pglite";
+      const meetingId = crypto.randomUUID();
+      await database.db.insert(meetings).values({
+        id: meetingId,
+        tenantId,
+        title: "Embedded",
+        createdBy: "u-1",
+        status: "scheduled",
+        settings: { ...DEFAULT_MEETING_SETTINGS },
+      });
+      const room = {
+        id: meetingId,
+        meeting: { id: meetingId, tenantId },
+        peers: { size: 2 },
+      } as unknown as Room;
+      const peer = (id: string) =>
+        ({
+          id,
+          userId: `u-${id.slice(0, 4)}`,
+          displayName: `P ${id.slice(0, 4)}`,
+          role: "member",
+          state: { is_muted: false, is_video_on: true, is_screen_sharing: false },
+        }) as unknown as Peer;
+      const [a, b] = [peer(crypto.randomUUID()), peer(crypto.randomUUID())];
+      const recorder = new ParticipantRecorder(database.db, "host-pglite", logger, () => new Date(), {
+        batchMs: 5,
+      });
+      recorder.joined(room, a, true);
+      recorder.joined(room, b, false);
+      recorder.left(room, a);
+      await recorder.flush();
+      const records = new MeetingRecords({
+        db: database.db,
+        bus: {} as Bus,
+        logger,
+        now: () => new Date(),
+        isLive: () => true,
+        batchMs: 5,
+      });
+      records.refused(tenantId, meetingId);
+      records.refused(tenantId, meetingId);
+      await records.flush();
+
+      const rows = await database.db.select().from(participants).where(eq(participants.meetingId, meetingId));
+      expect(new Map(rows.map((r) => [r.id, r.status]))).toEqual(
+        new Map([
+          [a.id, "left"],
+          [b.id, "joined"],
+        ]),
+      );
+      const [stats] = await database.db
+        .select()
+        .from(meetingStats)
+        .where(eq(meetingStats.meetingId, meetingId));
+      expect(stats).toMatchObject({ totalJoins: 2, peakParticipants: 2, joinsRefused: 2 });
+      const [meeting] = await database.db.select().from(meetings).where(eq(meetings.id, meetingId));
+      expect(meeting).toMatchObject({ status: "active", mediaHostId: "host-pglite" });
+      expect(errors).toEqual([]);
+    } finally {
+      await database.close();
+    }
   });
 });
