@@ -256,7 +256,7 @@ async function main() {
   }
   gen.close();
   sink.close();
-  bareSink.close();
+  if (bareSink !== sink) bareSink.close();
   await db.close();
   printTable(rows);
   process.exit(0);
