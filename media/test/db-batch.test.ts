@@ -14,6 +14,27 @@ import { type HostFixture, startHostFixture } from "./support/host-fixture.js";
 /** An hour: a window no test outlives, so anything written meanwhile was written because it was cut short. */
 const FOREVER_MS = 3_600_000;
 
+/** A logger whose error lines are kept, so a test can say that nothing failed. */
+const capture = () => {
+  const errors: unknown[] = [];
+  const logger = silentLogger();
+  logger.error = ((obj: unknown) => {
+    errors.push(obj);
+  }) as typeof logger.error;
+  return { errors, logger };
+};
+/** The parts of a room and a peer the recorder reads. */
+const fakeRoom = (id: string, tenantId: string, size: number) =>
+  ({ id, meeting: { id, tenantId }, peers: { size } }) as unknown as Room;
+const peer = (id: string) =>
+  ({
+    id,
+    userId: `u-${id.slice(0, 4)}`,
+    displayName: `P ${id.slice(0, 4)}`,
+    role: "member",
+    state: { is_muted: true, is_video_on: false, is_screen_sharing: false },
+  }) as unknown as Peer;
+
 /**
  * The recorder's batch statements and group-commit window, driven directly (no sockets): what lands in
  * participants, meeting_stats and meetings after bursts that span meetings, and when it lands.
@@ -31,24 +52,7 @@ describe("participant and stats writes batched behind a group-commit window", ()
     await t?.drop();
   });
 
-  const capture = () => {
-    const errors: unknown[] = [];
-    const logger = silentLogger();
-    logger.error = ((obj: unknown) => {
-      errors.push(obj);
-    }) as typeof logger.error;
-    return { errors, logger };
-  };
-  const room = (id: string, size: number) =>
-    ({ id, meeting: { id, tenantId: fx.tenantId }, peers: { size } }) as unknown as Room;
-  const peer = (id: string) =>
-    ({
-      id,
-      userId: `u-${id.slice(0, 4)}`,
-      displayName: `P ${id.slice(0, 4)}`,
-      role: "member",
-      state: { is_muted: true, is_video_on: false, is_screen_sharing: false },
-    }) as unknown as Peer;
+  const room = (id: string, size: number) => fakeRoom(id, fx.tenantId, size);
   const rowsOf = (meetingId: string) =>
     fx.db.db.select().from(participants).where(eq(participants.meetingId, meetingId));
   const statsOf = async (meetingId: string) =>
@@ -220,11 +224,7 @@ describe("batched writes on PGlite", () => {
     const database = createDb("memory://");
     await database.migrate();
     try {
-      const errors: unknown[] = [];
-      const logger = silentLogger();
-      logger.error = ((obj: unknown) => {
-        errors.push(obj);
-      }) as typeof logger.error;
+      const { errors, logger } = capture();
       const tenantId = "t-pglite";
       const meetingId = crypto.randomUUID();
       await database.db.insert(meetings).values({
@@ -235,19 +235,7 @@ describe("batched writes on PGlite", () => {
         status: "scheduled",
         settings: { ...DEFAULT_MEETING_SETTINGS },
       });
-      const room = {
-        id: meetingId,
-        meeting: { id: meetingId, tenantId },
-        peers: { size: 2 },
-      } as unknown as Room;
-      const peer = (id: string) =>
-        ({
-          id,
-          userId: `u-${id.slice(0, 4)}`,
-          displayName: `P ${id.slice(0, 4)}`,
-          role: "member",
-          state: { is_muted: false, is_video_on: true, is_screen_sharing: false },
-        }) as unknown as Peer;
+      const room = fakeRoom(meetingId, tenantId, 2);
       const [a, b] = [peer(crypto.randomUUID()), peer(crypto.randomUUID())];
       const recorder = new ParticipantRecorder(database.db, "host-pglite", logger, () => new Date(), {
         batchMs: 5,
