@@ -7,6 +7,7 @@
  */
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { openLean } from "./lean-ws.js";
 import { memberToken } from "./tokens.js";
 
 export interface Sample {
@@ -16,6 +17,8 @@ export interface Sample {
   joinAckMs: number;
   /** join-meeting sent until the resume-consumer ack: "first consumer ready". */
   readyMs: number;
+  /** Concurrent joins: ms from the wave's start to open, join ack, transport ack, consume ack, resume ack. */
+  stages?: number[];
 }
 
 export interface JoinTarget {
@@ -29,7 +32,60 @@ export interface JoinTarget {
 export const joinToken = (target: JoinTarget): Promise<string> =>
   memberToken(target, { secret: target.secret, ttlSeconds: 600 });
 
+const ID_PREFIX = Buffer.from('{"id"');
+
 function openClient(url: string): Promise<{
+  request(type: string, data: unknown): Promise<Record<string, unknown>>;
+  close(): void;
+}> {
+  const pending = new Map<number, { ok: (d: Record<string, unknown>) => void; ko: (e: Error) => void }>();
+  let next = 1;
+  return openLean(
+    url,
+    {
+      text(text) {
+        const msg = JSON.parse(text) as { id?: number; success?: boolean; data?: unknown; error?: unknown };
+        if (msg.id === undefined) return;
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.success) p.ok(msg.data as Record<string, unknown>);
+        else p.ko(new Error(JSON.stringify(msg.error)));
+      },
+      // A socket the server closes fails what it still owes instead of leaving it to the 10 s timeout.
+      closed(why) {
+        for (const p of pending.values()) p.ko(new Error(why));
+        pending.clear();
+      },
+    },
+    // Acks start with {"id"; notifications (participant-joined, ...) with {"type": never decoded.
+    (first) => first.subarray(0, ID_PREFIX.length).equals(ID_PREFIX),
+  ).then((socket) => ({
+    request(type, data) {
+      const id = next++;
+      return new Promise((ok, ko) => {
+        const t = setTimeout(() => {
+          pending.delete(id);
+          ko(new Error(`${type}: no ack in 10 s`));
+        }, 10_000);
+        pending.set(id, {
+          ok: (d) => {
+            clearTimeout(t);
+            ok(d);
+          },
+          ko: (e) => {
+            clearTimeout(t);
+            ko(e);
+          },
+        });
+        socket.send(JSON.stringify({ id, type, data }));
+      });
+    },
+    close: () => socket.close(),
+  }));
+}
+
+function openWsClient(url: string): Promise<{
   request(type: string, data: unknown): Promise<Record<string, unknown>>;
   close(): void;
 }> {
@@ -93,9 +149,12 @@ function openClient(url: string): Promise<{
   });
 }
 
-export async function oneJoin(wsUrl: string, token: string): Promise<Sample> {
+/** BENCH_JOIN_CLIENT=ws: the `ws` package instead of the lean client (to compare the two). */
+const open = process.env.BENCH_JOIN_CLIENT === "ws" ? openWsClient : openClient;
+
+export async function oneJoin(wsUrl: string, token: string, origin?: number): Promise<Sample> {
   const t0 = performance.now();
-  const c = await openClient(`${wsUrl}/?token=${encodeURIComponent(token)}`);
+  const c = await open(`${wsUrl}/?token=${encodeURIComponent(token)}`);
   const t1 = performance.now();
   const joined = await c.request("join-meeting", {});
   const t2 = performance.now();
@@ -103,15 +162,19 @@ export async function oneJoin(wsUrl: string, token: string): Promise<Sample> {
   const producer = peers.flatMap((p) => p.producers).find((p) => p.kind === "video");
   if (!producer) throw new Error("no video producer in the room");
   const transport = await c.request("create-transport", { direction: "recv" });
+  const tT = performance.now();
   const consumer = await c.request("consume", {
     transport_id: transport.transport_id,
     producer_id: producer.producer_id,
     rtp_capabilities: joined.router_rtp_capabilities,
   });
+  const tC = performance.now();
   await c.request("resume-consumer", { consumer_id: consumer.consumer_id });
   const t3 = performance.now();
   c.close();
-  return { connectMs: t1 - t0, joinAckMs: t2 - t1, readyMs: t3 - t1 };
+  const sample: Sample = { connectMs: t1 - t0, joinAckMs: t2 - t1, readyMs: t3 - t1 };
+  if (origin !== undefined) sample.stages = [t1, t2, tT, tC, t3].map((t) => t - origin);
+  return sample;
 }
 
 /** n joins one after another; tokens are signed before the first, outside the measured time. */
@@ -125,7 +188,8 @@ export async function sequential(target: JoinTarget, n: number): Promise<Sample[
 /** n joins started at once. */
 export async function concurrent(target: JoinTarget, n: number): Promise<Sample[]> {
   const tokens = await Promise.all(Array.from({ length: n }, () => joinToken(target)));
-  return Promise.all(tokens.map((t) => oneJoin(target.wsUrl, t)));
+  const origin = performance.now();
+  return Promise.all(tokens.map((t) => oneJoin(target.wsUrl, t, origin)));
 }
 
 /** Child-process mode: argv[2] is the JoinTarget as JSON. */
@@ -134,9 +198,12 @@ async function serve(target: JoinTarget): Promise<void> {
   for await (const line of rl) {
     const cmd = JSON.parse(line) as { seq?: number; conc?: number };
     try {
+      const cpu0 = process.cpuUsage();
       const samples =
         cmd.seq !== undefined ? await sequential(target, cmd.seq) : await concurrent(target, cmd.conc ?? 0);
-      process.stdout.write(`${JSON.stringify({ samples })}\n`);
+      const cpu = process.cpuUsage(cpu0);
+      // This process's CPU for the command (its own token signing included), all threads.
+      process.stdout.write(`${JSON.stringify({ samples, cpuUs: cpu.user + cpu.system })}\n`);
     } catch (err) {
       process.stdout.write(`${JSON.stringify({ error: String(err) })}\n`);
     }

@@ -6,8 +6,24 @@
  * on a bare Worker/Router/WebRtcServer (no signaling, no room logic), so what signaling and our handlers add
  * is visible.
  *
- *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 5] [--warmup-waves 5] [--in-process] [--profile]
+ *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 10] [--warmup-waves 60] [--in-process] [--profile]
  *                         [--bare-codecs room|small] [--dump-waves]
+ *
+ * Warm-up: both paths first run `--warmup-waves` unrecorded waves of concurrent joins (60 x 20 = 1,200 joins,
+ * about ten seconds). V8 compiles a path's hot functions only after they have run for a while, on this
+ * process's one core: with 5 warm-up waves it was still compiling and deoptimizing through the measured
+ * waves (about 150 TurboFan compilations over 60 measured waves, a fifth of the server's CPU), so the figures
+ * measured V8's compiler as much as the host. A host in service has long passed that point. The warm-up
+ * waves' own p50s are printed (the first ones are the cold host's figures).
+ *
+ * Clients: 20 participants in one client process on one core (no deployment looks like that), so they use a
+ * minimal WebSocket client (lean-ws.ts) rather than the `ws` package, to keep the clients' own queue small;
+ * BENCH_JOIN_CLIENT=ws switches back to `ws`. The client process's CPU per join is printed.
+ *
+ * Diagnostics (environment): BENCH_CLIENT_PROFILE=dir writes a V8 profile of the client process there;
+ * BENCH_HEAP_PROFILE=file writes a sampling heap profile (all allocations, collected ones included) of the
+ * server over our measured concurrent waves; BENCH_TRACE_OPT=1 turns on V8's --trace-opt/--trace-deopt in the
+ * server after the warm-up (how much V8 still compiles while we measure).
  *
  * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only
  * (the bare waves run after it), writes it to bench/.profiles/join-concurrent.cpuprofile and prints the
@@ -23,9 +39,10 @@
  * Device, no DTLS/ICE).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { MEDIA_CODECS } from "@nexus/media/room";
@@ -52,9 +69,9 @@ const { values: args } = parseArgs({
   options: {
     sequential: { type: "string", default: "100" },
     concurrent: { type: "string", default: "20" },
-    waves: { type: "string", default: "5" },
+    waves: { type: "string", default: "10" },
     /** Unrecorded concurrent waves on both paths before the measured blocks (JIT warm-up). */
-    "warmup-waves": { type: "string", default: "5" },
+    "warmup-waves": { type: "string", default: "60" },
     "in-process": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     /** "room": the bare router gets our rooms' codec list (default); "small": opus + VP8 only, as before. */
@@ -79,12 +96,15 @@ const SMALL_CODECS: ms.RouterRtpCodecCapability[] = [
 
 interface Clients {
   run(cmd: { seq: number } | { conc: number }): Promise<Sample[]>;
+  /** The client process's CPU over its concurrent waves since the last reset (child process only). */
+  cpu: { us: number; joins: number };
   close(): Promise<void>;
 }
 
 function inProcessClients(target: JoinTarget): Clients {
   return {
     run: (cmd) => ("seq" in cmd ? sequential(target, cmd.seq) : concurrent(target, cmd.conc)),
+    cpu: { us: 0, joins: 0 },
     close: async () => {},
   };
 }
@@ -92,23 +112,43 @@ function inProcessClients(target: JoinTarget): Clients {
 /** The clients as their own node process on the load core; one command per line, one answer per line. */
 async function childClients(target: JoinTarget): Promise<Clients> {
   const file = join(BENCH_DIR, "src/media/join-client.ts");
-  const argv = pinned(LOAD_CPUS, [process.execPath, "--import", "tsx", file, JSON.stringify(target)]);
+  const profileDir = process.env.BENCH_CLIENT_PROFILE;
+  const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const argv = pinned(LOAD_CPUS, [
+    process.execPath,
+    ...prof,
+    "--import",
+    "tsx",
+    file,
+    JSON.stringify(target),
+  ]);
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
     cwd: BENCH_DIR,
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const cpu = { us: 0, joins: 0 };
   return {
+    cpu,
     async run(cmd) {
       child.stdin!.write(`${JSON.stringify(cmd)}\n`);
       const next = await lines.next();
       if (next.done) throw new Error("client process exited");
-      const answer = JSON.parse(next.value) as { samples?: Sample[]; error?: string };
+      const answer = JSON.parse(next.value) as { samples?: Sample[]; cpuUs?: number; error?: string };
       if (!answer.samples) throw new Error(`client process: ${answer.error}`);
+      if ("conc" in cmd) {
+        cpu.us += answer.cpuUs ?? 0;
+        cpu.joins += answer.samples.length;
+      }
       return answer.samples;
     },
     async close() {
       child.stdin!.end();
+      // It exits by itself once its input ends (and writes its profile then); stopChild is the fallback.
+      await Promise.race([
+        new Promise((r) => child.once("exit", r)),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
       await stopChild(child);
     },
   };
@@ -138,7 +178,7 @@ const VIDEO_PARAMS = {
   encodings: [{ ssrc: 11_111_111 }],
 };
 
-async function startProfiler(): Promise<{ stop(joins: number): Promise<string> }> {
+async function startProfiler(name: string): Promise<{ stop(joins: number): Promise<string> }> {
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
@@ -152,12 +192,12 @@ async function startProfiler(): Promise<{ stop(joins: number): Promise<string> }
       session.disconnect();
       const dir = join(BENCH_DIR, ".profiles");
       mkdirSync(dir, { recursive: true });
-      const file = join(dir, "join-concurrent.cpuprofile");
+      const file = join(dir, `${name}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       const s = summarizeProfile(profile as unknown as CpuProfile);
       const per = (ms: number) => `${((ms / joins) * 1000).toFixed(0).padStart(6)} µs/join`;
       const lines = [
-        `server CPU over ${joins} concurrent joins (process.cpuUsage, all threads): ${per((cpu.user + cpu.system) / 1000)}; main thread busy in the profile: ${per(s.busyMs)}`,
+        `${name}: server CPU over ${joins} concurrent joins (process.cpuUsage, all threads): ${per((cpu.user + cpu.system) / 1000)}; main thread busy in the profile: ${per(s.busyMs)}`,
         "first-party functions on the stack (inclusive):",
         ...s.firstPartyOnStack.slice(0, 40).map((f) => `  ${per(f.ms)}  ${f.name}`),
         "on the stack by package:",
@@ -245,13 +285,25 @@ async function main() {
   // path has its own (batched writes, broadcasts to many peers). A server in service runs warm.
   await clients.run({ seq: 5 });
   for (let i = 0; i < 5; i++) await bareJoin(router, server, bareProducer.id);
+  const warmOurs: number[] = [];
+  const warmBare: number[] = [];
+  const p50Of = (xs: Sample[]) =>
+    pct(
+      50,
+      xs.map((x) => x.readyMs),
+    );
   for (let wave = 0; wave < WARMUP_WAVES; wave++) {
-    await clients.run({ conc: CONC });
+    warmOurs.push(p50Of(await clients.run({ conc: CONC })));
     await settle();
-    await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)));
+    warmBare.push(
+      p50Of(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
+    );
   }
   await settle();
 
+  if (process.env.BENCH_TRACE_OPT) (await import("node:v8")).setFlagsFromString("--trace-opt --trace-deopt");
+  clients.cpu.us = 0;
+  clients.cpu.joins = 0;
   const oursSeq: Sample[] = [];
   const bareSeq: Sample[] = [];
   const oursConc: Sample[] = [];
@@ -262,7 +314,15 @@ async function main() {
   const oursWorkerPid = ours.host.pool.workers[0]!.pid;
   // Per path and per phase: a sequential join and a join among 20 simultaneous ones cost differently (the
   // latter share batched database writes and broadcasts), so each is reported apart.
-  const meter = () => ({ node: 0, worker: 0, joins: 0 });
+  // Context switches of this process's main thread and of the worker's (voluntary + involuntary).
+  const meter = () => ({ node: 0, sys: 0, worker: 0, joins: 0, switches: 0, workerSwitches: 0 });
+  const switches = (pid: number) => {
+    const t = readFileSync(`/proc/${pid}/status`, "utf8");
+    return (
+      Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1]) +
+      Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1])
+    );
+  };
   const cpu = { ours: meter(), bare: meter(), oursSeq: meter(), bareSeq: meter() };
   const metered = async <T>(
     path: "ours" | "bare",
@@ -273,10 +333,15 @@ async function main() {
     const pid = path === "ours" ? oursWorkerPid : worker.pid;
     const n0 = process.cpuUsage();
     const w0 = threadsCpuNs(pid);
+    const s0 = switches(process.pid);
+    const sw0 = switches(pid);
     const out = await run();
     const n = process.cpuUsage(n0);
     const m = cpu[phase === "seq" ? (`${path}Seq` as const) : path];
     m.node += (n.user + n.system) / 1000;
+    m.sys += n.system / 1000;
+    m.switches += switches(process.pid) - s0;
+    m.workerSwitches += switches(pid) - sw0;
     m.worker += (threadsCpuNs(pid) - w0) / 1e6;
     m.joins += joins;
     return out;
@@ -307,17 +372,37 @@ async function main() {
         ...(await Promise.all(Array.from({ length: CONC }, () => bareJoin(router, server, bareProducer.id)))),
       );
     });
-  const profiler = PROFILE ? await startProfiler() : null;
+  const profiler = PROFILE ? await startProfiler("join-concurrent") : null;
+  const heapSession = process.env.BENCH_HEAP_PROFILE ? new Session() : null;
+  if (heapSession) {
+    heapSession.connect();
+    await heapSession.post("HeapProfiler.enable");
+    // Node 20's protocol types lack the two flags that keep collected objects in the profile.
+    await heapSession.post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    } as never);
+  }
   for (let wave = 0; wave < WAVES; wave++) {
     // The wave's leaves (on socket close) are counted with it: settle() waits for them.
     await metered("ours", CONC, async () => {
+      const elu0 = performance.eventLoopUtilization();
+      const w0 = performance.now();
       const samples = await clients.run({ conc: CONC });
+      const elu = performance.eventLoopUtilization(elu0);
       oursConc.push(...samples);
       if (DUMP_WAVES) {
         const sorted = [...samples].sort((a, b) => a.readyMs - b.readyMs);
         console.log(
           `wave ${oursWaveP50.length + 1}, ready ms: ${sorted.map((x) => x.readyMs.toFixed(0)).join(" ")}`,
         );
+        console.log(
+          `  ${(performance.now() - w0).toFixed(1)} ms with the client's token signing; the server's event loop ` +
+            `was busy ${elu.active.toFixed(1)} ms of it (${(elu.utilization * 100).toFixed(0)}%)`,
+        );
+        console.log("  from the wave's start (ms): open, join ack, transport ack, consume ack, resume ack");
+        for (const x of sorted) console.log(`  ${x.stages?.map((t) => t.toFixed(1).padStart(6)).join(" ")}`);
       }
       oursWaveP50.push(
         pct(
@@ -329,10 +414,18 @@ async function main() {
     });
     if (!profiler) await bareWave();
   }
+  if (heapSession) {
+    const { profile } = await heapSession.post("HeapProfiler.stopSampling");
+    writeFileSync(process.env.BENCH_HEAP_PROFILE!, JSON.stringify(profile));
+    heapSession.disconnect();
+  }
   if (profiler) {
     const report = await profiler.stop(oursConc.length);
+    const bareProfiler = await startProfiler("join-concurrent-bare");
     for (let wave = 0; wave < WAVES; wave++) await bareWave();
+    const bareReport = await bareProfiler.stop(bareConc.length);
     console.log(report);
+    console.log(bareReport);
   }
   await clients.close();
 
@@ -356,13 +449,30 @@ async function main() {
     `p50 ratio ours/bare: sequential ${ratio(oursSeq, bareSeq)}, concurrent ${ratio(oursConc, bareConc)}`,
   );
   console.log(`ours, p50 of each concurrent wave (ms): ${oursWaveP50.map((x) => x.toFixed(1)).join(", ")}`);
+  const firstLast = (xs: number[]) => {
+    const f = (ys: number[]) => ys.map((x) => x.toFixed(1)).join(", ");
+    return xs.length <= 10 ? f(xs) : `${f(xs.slice(0, 5))} ... ${f(xs.slice(-5))}`;
+  };
+  if (warmOurs.length) {
+    console.log(
+      `warm-up waves (unrecorded), p50 of each (ms): ours ${firstLast(warmOurs)}; bare ${firstLast(warmBare)}`,
+    );
+  }
   const per = (x: number, joins: number) => (joins ? ((x / joins) * 1000).toFixed(0) : "-");
+  const ratioOf = (x: number, joins: number) => (joins ? (x / joins).toFixed(1) : "-");
   const cpuLine = (label: string, o: ReturnType<typeof meter>, b: ReturnType<typeof meter>) =>
-    `CPU per join, ${label} (µs): ours node ${per(o.node, o.joins)} + worker ${per(o.worker, o.joins)}; ` +
-    `bare node ${per(b.node, b.joins)} + worker ${per(b.worker, b.joins)}` +
-    (IN_PROCESS ? " (ours' node figure includes the clients)" : "");
+    `CPU per join, ${label} (µs): ours node ${per(o.node, o.joins)} (system ${per(o.sys, o.joins)}) + worker ${per(o.worker, o.joins)}; ` +
+    `bare node ${per(b.node, b.joins)} (system ${per(b.sys, b.joins)}) + worker ${per(b.worker, b.joins)}` +
+    (IN_PROCESS ? " (ours' node figure includes the clients)" : "") +
+    `; context switches per join: ours ${ratioOf(o.switches, o.joins)} (worker ${ratioOf(o.workerSwitches, o.joins)}), ` +
+    `bare ${ratioOf(b.switches, b.joins)} (worker ${ratioOf(b.workerSwitches, b.joins)})`;
   console.log(cpuLine("sequential", cpu.oursSeq, cpu.bareSeq));
   console.log(cpuLine("concurrent", cpu.ours, cpu.bare));
+  if (clients.cpu.joins) {
+    console.log(
+      `client process CPU per concurrent join (signing its token included): ${per(clients.cpu.us / 1000, clients.cpu.joins)} µs`,
+    );
+  }
   worker.close();
   await ours.close();
   await pg.stop();
