@@ -19,6 +19,7 @@ import { meetingLoader, ParticipantRecorder } from "./persistence.js";
 import { RoomManager } from "./rooms.js";
 import { startSignalServer } from "./signal-server.js";
 import { TransportBytes } from "./transport-bytes.js";
+import { UsedTokens } from "./used-tokens.js";
 import { resolveWorkerBin } from "./worker-bin.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -44,21 +45,6 @@ export interface MediaHost {
   readonly pool: WorkerPool;
   readonly recorder: ParticipantRecorder;
   readonly services: MeetingServices;
-}
-
-/** Seen join-token ids, each kept until its token would have expired anyway. */
-class UsedTokens {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly now: () => number) {}
-  /** False when this jti was presented before. */
-  use(jti: string, expiresAtMs: number): boolean {
-    const t = this.now();
-    if (this.seen.size > 1000) for (const [id, exp] of this.seen) if (exp <= t) this.seen.delete(id);
-    const prior = this.seen.get(jti);
-    if (prior !== undefined && prior > t) return false;
-    this.seen.set(jti, expiresAtMs);
-    return true;
-  }
 }
 
 export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
