@@ -7,7 +7,6 @@
  */
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
-import { openLean } from "./lean-ws.js";
 import { memberToken } from "./tokens.js";
 
 export interface Sample {
@@ -32,60 +31,7 @@ export interface JoinTarget {
 export const joinToken = (target: JoinTarget): Promise<string> =>
   memberToken(target, { secret: target.secret, ttlSeconds: 600 });
 
-const ID_PREFIX = Buffer.from('{"id"');
-
 function openClient(url: string): Promise<{
-  request(type: string, data: unknown): Promise<Record<string, unknown>>;
-  close(): void;
-}> {
-  const pending = new Map<number, { ok: (d: Record<string, unknown>) => void; ko: (e: Error) => void }>();
-  let next = 1;
-  return openLean(
-    url,
-    {
-      text(text) {
-        const msg = JSON.parse(text) as { id?: number; success?: boolean; data?: unknown; error?: unknown };
-        if (msg.id === undefined) return;
-        const p = pending.get(msg.id);
-        if (!p) return;
-        pending.delete(msg.id);
-        if (msg.success) p.ok(msg.data as Record<string, unknown>);
-        else p.ko(new Error(JSON.stringify(msg.error)));
-      },
-      // A socket the server closes fails what it still owes instead of leaving it to the 10 s timeout.
-      closed(why) {
-        for (const p of pending.values()) p.ko(new Error(why));
-        pending.clear();
-      },
-    },
-    // Acks start with {"id"; notifications (participant-joined, ...) with {"type": never decoded.
-    (first) => first.subarray(0, ID_PREFIX.length).equals(ID_PREFIX),
-  ).then((socket) => ({
-    request(type, data) {
-      const id = next++;
-      return new Promise((ok, ko) => {
-        const t = setTimeout(() => {
-          pending.delete(id);
-          ko(new Error(`${type}: no ack in 10 s`));
-        }, 10_000);
-        pending.set(id, {
-          ok: (d) => {
-            clearTimeout(t);
-            ok(d);
-          },
-          ko: (e) => {
-            clearTimeout(t);
-            ko(e);
-          },
-        });
-        socket.send(JSON.stringify({ id, type, data }));
-      });
-    },
-    close: () => socket.close(),
-  }));
-}
-
-function openWsClient(url: string): Promise<{
   request(type: string, data: unknown): Promise<Record<string, unknown>>;
   close(): void;
 }> {
@@ -149,12 +95,9 @@ function openWsClient(url: string): Promise<{
   });
 }
 
-/** BENCH_JOIN_CLIENT=ws: the `ws` package instead of the lean client (to compare the two). */
-const open = process.env.BENCH_JOIN_CLIENT === "ws" ? openWsClient : openClient;
-
 export async function oneJoin(wsUrl: string, token: string, origin?: number): Promise<Sample> {
   const t0 = performance.now();
-  const c = await open(`${wsUrl}/?token=${encodeURIComponent(token)}`);
+  const c = await openClient(`${wsUrl}/?token=${encodeURIComponent(token)}`);
   const t1 = performance.now();
   const joined = await c.request("join-meeting", {});
   const t2 = performance.now();

@@ -16,18 +16,18 @@
  * measured V8's compiler as much as the host. A host in service has long passed that point. The warm-up
  * waves' own p50s are printed (the first ones are the cold host's figures).
  *
- * Clients: 20 participants in one client process on one core (no deployment looks like that), so they use a
- * minimal WebSocket client (lean-ws.ts) rather than the `ws` package, to keep the clients' own queue small;
- * BENCH_JOIN_CLIENT=ws switches back to `ws`. The client process's CPU per join is printed.
+ * Clients: 20 participants in one client process on the other core, on the `ws` package; the client
+ * process's CPU per join is printed. (A minimal hand-written WebSocket client was tried in its place: the
+ * figures did not move, 3 paired runs, so the clients' own queue is not what the joins wait for.)
  *
  * Diagnostics (environment): BENCH_CLIENT_PROFILE=dir writes a V8 profile of the client process there;
  * BENCH_HEAP_PROFILE=file writes a sampling heap profile (all allocations, collected ones included) of the
  * server over our measured concurrent waves; BENCH_TRACE_OPT=1 turns on V8's --trace-opt/--trace-deopt in the
  * server after the warm-up (how much V8 still compiles while we measure).
  *
- * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only
- * (the bare waves run after it), writes it to bench/.profiles/join-concurrent.cpuprofile and prints the
- * server's busy CPU per join and the first-party functions it was spent under.
+ * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only, then
+ * one over the bare waves (run after ours), writes them to bench/.profiles/join-concurrent.cpuprofile and
+ * join-concurrent-bare.cpuprofile and prints each path's busy CPU per join and the functions it went to.
  *
  * Placement (2 cores): this process is the server (our media host and the bare baseline, each with its
  * mediasoup worker) on BENCH_SERVER_CPUS (0); the clients (join-client.ts) are a separate node process on
