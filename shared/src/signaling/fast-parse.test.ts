@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { FAST_PARSE, fastConsumeData } from "./fast-parse.js";
 import { REQUESTS } from "./requests.js";
 
-/** Router capabilities as mediasoup 3 answers them for our codecs (opus, VP8, VP9, H264, each video with RTX). */
+/** Part of what mediasoup 3 answers as a router's capabilities for our codecs (opus, VP8 with RTX, H264). */
 const CAPS = {
   codecs: [
     {
