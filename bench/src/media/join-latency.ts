@@ -287,11 +287,8 @@ async function main() {
   for (let i = 0; i < 5; i++) await bareJoin(router, server, bareProducer.id);
   const warmOurs: number[] = [];
   const warmBare: number[] = [];
-  const p50Of = (xs: Sample[]) =>
-    pct(
-      50,
-      xs.map((x) => x.readyMs),
-    );
+  const ready = (xs: Sample[]) => xs.map((s) => s.readyMs);
+  const p50Of = (xs: Sample[]) => pct(50, ready(xs));
   for (let wave = 0; wave < WARMUP_WAVES; wave++) {
     warmOurs.push(p50Of(await clients.run({ conc: CONC })));
     await settle();
@@ -404,12 +401,7 @@ async function main() {
         console.log("  from the wave's start (ms): open, join ack, transport ack, consume ack, resume ack");
         for (const x of sorted) console.log(`  ${x.stages?.map((t) => t.toFixed(1).padStart(6)).join(" ")}`);
       }
-      oursWaveP50.push(
-        pct(
-          50,
-          samples.map((x) => x.readyMs),
-        ),
-      );
+      oursWaveP50.push(p50Of(samples));
       await settle();
     });
     if (!profiler) await bareWave();
@@ -432,7 +424,6 @@ async function main() {
   console.log(`\n${loadLine()}`);
   console.log("| path | joins | p50 ms | p99 ms | max ms |");
   console.log("| --- | --- | --- | --- | --- |");
-  const ready = (xs: Sample[]) => xs.map((s) => s.readyMs);
   const rows: [string, number[]][] = [
     [`ours, ${SEQ} sequential: join-meeting -> consumer resumed`, ready(oursSeq)],
     ["  of which join-meeting ack", oursSeq.map((s) => s.joinAckMs)],
@@ -444,7 +435,7 @@ async function main() {
     [`bare mediasoup in-process, ${CONC} concurrent x ${WAVES}`, ready(bareConc)],
   ];
   for (const [label, xs] of rows) console.log(line(label, xs));
-  const ratio = (o: Sample[], b: Sample[]) => (pct(50, ready(o)) / pct(50, ready(b))).toFixed(2);
+  const ratio = (o: Sample[], b: Sample[]) => (p50Of(o) / p50Of(b)).toFixed(2);
   console.log(
     `p50 ratio ours/bare: sequential ${ratio(oursSeq, bareSeq)}, concurrent ${ratio(oursConc, bareConc)}`,
   );
