@@ -1,4 +1,5 @@
-import type { RequestData } from "./requests.js";
+import { MAX_CODECS, MAX_LIST, MAX_STRING } from "./media-types.js";
+import { MAX_ID, type RequestData } from "./requests.js";
 
 /*
  * Written-out checks for the requests whose valibot parse is a hot path: `consume` carries the client's RTP
@@ -9,9 +10,9 @@ import type { RequestData } from "./requests.js";
  * may be stricter than its schema, never looser.
  */
 
-const isStr = (x: unknown): x is string => typeof x === "string" && x.length <= 512;
+const isStr = (x: unknown): x is string => typeof x === "string" && x.length <= MAX_STRING;
 const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
-const isId = (x: unknown): x is string => typeof x === "string" && x.length >= 1 && x.length <= 128;
+const isId = (x: unknown): x is string => typeof x === "string" && x.length >= 1 && x.length <= MAX_ID;
 const optional = (x: unknown, check: (y: unknown) => boolean) => x === undefined || check(x);
 
 /**
@@ -53,7 +54,7 @@ function isCodecCapability(x: unknown): boolean {
     isNum(x.clockRate) &&
     optional(x.channels, isNum) &&
     optional(x.parameters, isCodecParameters) &&
-    optional(x.rtcpFeedback, (y) => arrayOf(y, 64, isRtcpFeedback))
+    optional(x.rtcpFeedback, (y) => arrayOf(y, MAX_LIST, isRtcpFeedback))
   );
 }
 
@@ -62,8 +63,8 @@ const isHeaderExtension = (x: unknown): boolean => isPlainRecord(x) && isStr(x.u
 export function isRtpCapabilities(x: unknown): boolean {
   return (
     isPlainRecord(x) &&
-    optional(x.codecs, (y) => arrayOf(y, 128, isCodecCapability)) &&
-    optional(x.headerExtensions, (y) => arrayOf(y, 64, isHeaderExtension))
+    optional(x.codecs, (y) => arrayOf(y, MAX_CODECS, isCodecCapability)) &&
+    optional(x.headerExtensions, (y) => arrayOf(y, MAX_LIST, isHeaderExtension))
   );
 }
 

@@ -6,8 +6,14 @@ import * as v from "valibot";
  * every key (looseObject), so nothing the SFU needs is stripped; mediasoup validates the fine detail itself.
  */
 
-const Str = v.pipe(v.string(), v.maxLength(512));
-const SmallArray = <T extends v.GenericSchema>(item: T, max = 64) => v.pipe(v.array(item), v.maxLength(max));
+/** Limits of the schemas below, shared with the written-out checks in fast-parse.ts. */
+export const MAX_STRING = 512;
+export const MAX_LIST = 64;
+export const MAX_CODECS = 128;
+
+const Str = v.pipe(v.string(), v.maxLength(MAX_STRING));
+const SmallArray = <T extends v.GenericSchema>(item: T, max = MAX_LIST) =>
+  v.pipe(v.array(item), v.maxLength(max));
 
 export const MediaKindSchema = v.picklist(["audio", "video"]);
 export type MediaKind = v.InferOutput<typeof MediaKindSchema>;
@@ -36,7 +42,7 @@ export const RtpCodecCapabilitySchema = v.looseObject({
 });
 
 export const RtpCapabilitiesSchema = v.looseObject({
-  codecs: v.optional(SmallArray(RtpCodecCapabilitySchema, 128)),
+  codecs: v.optional(SmallArray(RtpCodecCapabilitySchema, MAX_CODECS)),
   headerExtensions: v.optional(SmallArray(v.looseObject({ uri: Str, preferredId: v.number() }))),
 });
 export type RtpCapabilitiesWire = v.InferOutput<typeof RtpCapabilitiesSchema>;

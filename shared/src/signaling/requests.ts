@@ -16,7 +16,9 @@ import { MediaSourceSchema, PeerInfoSchema } from "./peer.js";
  * To add a message: add one entry here and one handler in media/src/handlers/; both sides are typed from it.
  */
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** Longest id a request may carry (shared with fast-parse.ts). */
+export const MAX_ID = 128;
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_ID));
 const Empty = v.object({});
 
 export const TransportDirectionSchema = v.picklist(["send", "recv"]);
