@@ -12,16 +12,17 @@ import { leftLobby } from "./handlers/lobby.js";
 import { ChatService } from "./meeting/chat.js";
 import { LiveMeetings } from "./meeting/live-meetings.js";
 import { LobbyBook } from "./meeting/lobby-book.js";
+import { meetingLoader } from "./meeting/meeting-loader.js";
+import { ParticipantRecorder } from "./meeting/participant-log.js";
 import { MeetingRecords } from "./meeting/records.js";
 import type { MeetingServices } from "./meeting/services.js";
 import { createJoinCounter, createMediaMetrics } from "./metrics.js";
-import { meetingLoader, ParticipantRecorder } from "./persistence.js";
-import { RoomManager } from "./rooms.js";
-import { startSignalServer } from "./signal-server.js";
-import { TransportBytes } from "./transport-bytes.js";
-import { UsedTokens } from "./used-tokens.js";
-import { resolveWorkerBin } from "./worker-bin.js";
-import { WorkerPool } from "./worker-pool.js";
+import { RoomManager } from "./sfu/rooms.js";
+import { TransportBytes } from "./sfu/transport-bytes.js";
+import { resolveWorkerBin } from "./sfu/worker-bin.js";
+import { WorkerPool } from "./sfu/worker-pool.js";
+import { startSignalServer } from "./signal/server.js";
+import { UsedTokens } from "./signal/used-tokens.js";
 
 export interface MediaHostDeps {
   config: MediaConfig;
@@ -140,7 +141,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       if (resume) {
         const found = rooms.resumable(resume);
         if (!found) throw new AppError("unauthorized", "that session has ended; join again");
-        return { claims: found.peer.claims, resumePeer: found };
+        return { claims: found.peer.claims, resumePeer: found, meeting: null };
       }
       if (!token) throw new AppError("unauthorized", "join token required");
       const { claims, expiresAt } = verifyJoinTokenSync(token, {
@@ -157,7 +158,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       if (!meeting) throw new AppError("not_found", "meeting not found");
       if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
       await ensureOwnership(registry, claims.meeting_id, hostId, config.claimTtlMs);
-      return { claims, resumePeer: null };
+      return { claims, resumePeer: null, meeting };
     } catch (error) {
       refusals.inc({ code: error instanceof AppError ? error.code : "internal" });
       throw error;

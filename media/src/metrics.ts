@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
-import type { RoomManager } from "./rooms.js";
-import type { TransportBytes } from "./transport-bytes.js";
-import type { WorkerPool } from "./worker-pool.js";
+import type { RoomManager } from "./sfu/rooms.js";
+import type { TransportBytes } from "./sfu/transport-bytes.js";
+import type { WorkerPool } from "./sfu/worker-pool.js";
 
 /**
  * The host's own registry (never the global one, so two hosts in one process do not collide). Gauges are
@@ -16,7 +16,7 @@ export function createMediaMetrics(
   const registry = new Registry();
   registry.setDefaultLabels({ host_id: hostId });
 
-  const count = (pick: (peer: import("./peer.js").Peer) => number) => {
+  const count = (pick: (peer: import("./sfu/peer.js").Peer) => number) => {
     let n = 0;
     for (const room of rooms.all()) for (const peer of room.peers.values()) n += pick(peer);
     return n;

@@ -5,10 +5,10 @@ import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParticipantRecorder } from "../src/meeting/participant-log.js";
 import { MeetingRecords } from "../src/meeting/records.js";
-import type { Peer } from "../src/peer.js";
-import { ParticipantRecorder } from "../src/persistence.js";
-import type { Room } from "../src/room.js";
+import type { Peer } from "../src/sfu/peer.js";
+import type { Room } from "../src/sfu/room.js";
 import { type HostFixture, startHostFixture } from "./support/host-fixture.js";
 
 /** An hour: a window no test outlives, so anything written meanwhile was written because it was cut short. */

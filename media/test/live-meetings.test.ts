@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiveMeetings } from "../src/meeting/live-meetings.js";
-import type { MeetingSnapshot } from "../src/persistence.js";
+import type { MeetingSnapshot } from "../src/meeting/meeting-loader.js";
 import { type HostFixture, startHostFixture } from "./support/host-fixture.js";
 import { connect } from "./support/participant.js";
 

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { plainClone, useFastMediasoupClone } from "../src/mediasoup-clone.js";
+import { plainClone, useFastMediasoupClone } from "../src/sfu/mediasoup-clone.js";
 
 describe("plainClone", () => {
   it("copies JSON-shaped data exactly, sharing nothing with the original", () => {

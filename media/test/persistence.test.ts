@@ -3,9 +3,9 @@ import { silentLogger } from "@nexus/platform";
 import { createTestDatabase, type TestDatabase, testPgUrl } from "@nexus/testkit";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Peer } from "../src/peer.js";
-import { ParticipantRecorder } from "../src/persistence.js";
-import type { Room } from "../src/room.js";
+import { ParticipantRecorder } from "../src/meeting/participant-log.js";
+import type { Peer } from "../src/sfu/peer.js";
+import type { Room } from "../src/sfu/room.js";
 import { eventually, type HostFixture, startHostFixture } from "./support/host-fixture.js";
 import { connect } from "./support/participant.js";
 

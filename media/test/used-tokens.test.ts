@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UsedTokens } from "../src/used-tokens.js";
+import { UsedTokens } from "../src/signal/used-tokens.js";
 
 describe("UsedTokens", () => {
   it("refuses a token presented twice until it expires", () => {

@@ -6,7 +6,7 @@ import { serve } from "@hono/node-server";
 import { createApp, createControlDeps, loadControlConfig } from "@nexus/control";
 import { createDb } from "@nexus/drizzle";
 import { createMediaHost, loadMediaConfig, type MediaHost } from "@nexus/media";
-import { resolveWorkerBin } from "@nexus/media/worker-bin";
+import { resolveWorkerBin } from "@nexus/media/sfu/worker-bin";
 import { createLogger, type Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
 import { Hono } from "hono";

@@ -6,8 +6,8 @@ import { loadavg } from "node:os";
 import { createDb, type Database, meetings } from "@nexus/drizzle";
 import { loadMediaConfig } from "@nexus/media/config";
 import { createMediaHost, type MediaHost } from "@nexus/media/host";
-import type { Connection } from "@nexus/media/peer";
-import type { Room } from "@nexus/media/room";
+import type { Connection } from "@nexus/media/sfu/peer";
+import type { Room } from "@nexus/media/sfu/room";
 import { MemoryBus, MemoryHostRegistry, silentLogger } from "@nexus/platform";
 import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import type { JoinClaims } from "@nexus/shared/tokens";
@@ -162,6 +162,7 @@ export function countingConnection(id: number): Connection & { notes: number } {
   return {
     id,
     notes: 0,
+    closed: false,
     notify() {
       this.notes++;
     },

@@ -10,7 +10,7 @@
 import { createSocket } from "node:dgram";
 import { parseArgs } from "node:util";
 import { createDb } from "@nexus/drizzle";
-import { resolveWorkerBin } from "@nexus/media/worker-bin";
+import { resolveWorkerBin } from "@nexus/media/sfu/worker-bin";
 import type { types as ms } from "mediasoup";
 import * as mediasoup from "mediasoup";
 import { LOAD_CPUS, median, pinSelf, SERVER_CPUS } from "../proc.js";

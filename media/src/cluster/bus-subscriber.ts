@@ -3,7 +3,7 @@ import { BUS_CHANNELS, MeetingBusMessageSchema } from "@nexus/shared/bus";
 import * as v from "valibot";
 import type { LiveMeetings } from "../meeting/live-meetings.js";
 import type { LobbyBook } from "../meeting/lobby-book.js";
-import type { RoomManager } from "../rooms.js";
+import type { RoomManager } from "../sfu/rooms.js";
 
 /** Acts on what control publishes about meetings this host is running; others' meetings are ignored. */
 export async function subscribeMeetingEvents(

@@ -1,4 +1,5 @@
-import { defineHandlers, joined } from "./types.js";
+import { joined } from "./guards.js";
+import { defineHandlers } from "./types.js";
 
 /** Chat: stored first, then announced; history pages backwards by seq. */
 export const chatHandlers = defineHandlers({

@@ -1,4 +1,5 @@
-import { defineHandlers, joined } from "./types.js";
+import { joined } from "./guards.js";
+import { defineHandlers } from "./types.js";
 
 /** A participant's own controls: microphone, camera, screen share. */
 export const controlHandlers = defineHandlers({

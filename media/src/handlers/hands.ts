@@ -1,4 +1,5 @@
-import { defineHandlers, joined } from "./types.js";
+import { joined } from "./guards.js";
+import { defineHandlers } from "./types.js";
 
 export const handHandlers = defineHandlers({
   /** The raise time is the server's (strictly increasing within the room), so every host sees the same order. */

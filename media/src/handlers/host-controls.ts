@@ -1,10 +1,11 @@
 import { meetings, participants } from "@nexus/drizzle";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
+import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import { and, eq, ne } from "drizzle-orm";
-import { asModerator, targetOf } from "../meeting/roles.js";
 import type { MeetingServices } from "../meeting/services.js";
-import type { Room } from "../room.js";
-import { CLOSE_DENIED, tellAboutWaiting } from "./lobby.js";
+import type { Room } from "../sfu/room.js";
+import { asModerator, targetOf } from "./guards.js";
+import { tellAboutWaiting } from "./lobby.js";
 import { defineHandlers } from "./types.js";
 
 const ENDED_BY_HOST = "ended_by_host";
@@ -86,7 +87,7 @@ export const hostControlHandlers = defineHandlers({
     target.notify("removed", { by: peer.id });
     const conn = target.conn;
     room.remove(target);
-    conn?.close(CLOSE_DENIED, "removed by a host");
+    conn?.close(CLOSE_CODES.denied, "removed by a host");
     // The recorder writes "left" first (its queue keeps order); "removed" says why.
     await services.recorder.flush();
     await services.db

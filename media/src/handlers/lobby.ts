@@ -1,20 +1,16 @@
 import { meetings, participants } from "@nexus/drizzle";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
-import { AppError, isAppError } from "@nexus/shared/errors";
-import type { RequestData } from "@nexus/shared/signaling/requests";
+import { AppError } from "@nexus/shared/errors";
+import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import { and, eq } from "drizzle-orm";
 import type { LobbyEntry } from "../meeting/lobby-book.js";
-import { asModerator, moderates } from "../meeting/roles.js";
+import type { MeetingSnapshot } from "../meeting/meeting-loader.js";
+import { moderates } from "../meeting/roles.js";
 import type { MeetingServices } from "../meeting/services.js";
-import type { Peer } from "../peer.js";
-import type { Room } from "../room.js";
-import { sessionHandlers } from "./session.js";
+import type { Peer } from "../sfu/peer.js";
+import type { Room } from "../sfu/room.js";
+import { asModerator } from "./guards.js";
 import { defineHandlers, type HandlerContext, type Session } from "./types.js";
-
-/** Close code for a participant a host turned away (denied at the lobby, or removed). */
-export const CLOSE_DENIED = 4003;
-
-const enterRoom = sessionHandlers["join-meeting"];
 
 const lobbyRequest = (entry: LobbyEntry) => ({
   participant_id: entry.participantId,
@@ -51,55 +47,26 @@ async function setStatus(
 }
 
 /**
- * join-meeting with the lobby in front: hosts go straight to the room handler, others wait when the meeting
- * has its lobby on. The gate is read from the meeting row on every first join, so a lobby switched on by a
- * host elsewhere, or a meeting locked after a token was minted, holds here too (while the room is live here the
- * row comes from memory kept current by the bus and this host's own lock/lobby handlers: LiveMeetings).
+ * The lobby gate of a first join: hosts and co-hosts pass, others wait when the meeting has its lobby on, and
+ * nobody but them gets into a locked meeting. `meeting` is the row this connection was admitted with (read
+ * when its upgrade was checked, so a lobby switched on by a host elsewhere, or a meeting locked after a token
+ * was minted, holds here too); from memory while the room is live here (LiveMeetings).
  */
-async function joinMeeting(ctx: HandlerContext, data: RequestData<"join-meeting">) {
-  const { session, services } = ctx;
-  const claims = session.claims;
-  const resuming = session.resumePeer !== null || (session.peer && session.room && !session.room.closed);
-  const entry = session.lobby ?? null;
-  if (!resuming && entry && !entry.admitted)
-    throw new AppError("invalid_state", "still waiting in the lobby");
-  const readGate = async () => {
-    const row = await services.meetings.get(claims.tenant_id, claims.meeting_id);
-    return row ? { lobbyEnabled: row.lobbyEnabled, locked: row.locked } : undefined;
-  };
-  let gate: Awaited<ReturnType<typeof readGate>>;
-  if (!resuming && !entry && !moderates(claims.role)) {
-    gate = await readGate();
-    if (!gate) throw new AppError("not_found", "meeting not found");
-    if (gate.locked) {
-      services.records.refused(claims.tenant_id, claims.meeting_id);
-      throw new AppError("meeting_locked", "the meeting is locked");
-    }
-    if (gate.lobbyEnabled) return wait(ctx);
+export function lobbyGate(
+  ctx: HandlerContext,
+  meeting: MeetingSnapshot,
+): { pass: true } | { pass: false; wait: true } {
+  const claims = ctx.session.claims;
+  if (moderates(claims.role)) return { pass: true };
+  if (meeting.locked) {
+    ctx.services.records.refused(claims.tenant_id, claims.meeting_id);
+    throw new AppError("meeting_locked", "the meeting is locked");
   }
-  let ack: Awaited<ReturnType<typeof enterRoom>>;
-  try {
-    ack = await enterRoom(ctx, data);
-  } catch (error) {
-    if (isAppError(error) && error.code === "meeting_full") {
-      services.records.refused(claims.tenant_id, claims.meeting_id);
-    }
-    throw error;
-  }
-  if (entry) {
-    services.lobby.remove(entry);
-    session.lobby = null;
-  }
-  const peer = session.peer;
-  if (peer && moderates(peer.role)) tellAboutWaiting(services, claims.meeting_id, peer);
-  // Hosts skip the gate above, yet their lobby and lock buttons need the switches' current state.
-  gate ??= await readGate();
-  if (ack.lobby || !gate) return ack;
-  // The ack is this join's own fresh object: extended in place (an object spread of it cost microseconds).
-  return Object.assign(ack, { lobby_enabled: gate.lobbyEnabled, locked: gate.locked });
+  return meeting.lobbyEnabled ? { pass: false, wait: true } : { pass: true };
 }
 
-async function wait(ctx: HandlerContext) {
+/** Puts this connection in the lobby and tells the moderators; its answer is the lobby ack. */
+export async function waitInLobby(ctx: HandlerContext) {
   const { session, services, rooms } = ctx;
   const claims = session.claims;
   const at = services.now();
@@ -164,8 +131,6 @@ function admit(room: Room, entries: LobbyEntry[]): string[] {
 }
 
 export const lobbyHandlers = defineHandlers({
-  "join-meeting": joinMeeting,
-
   "lobby-admit": (ctx, data) => {
     const { room } = asModerator(ctx);
     return { participant_ids: admit(room, chosen(ctx, room.id, data)) };
@@ -178,7 +143,7 @@ export const lobbyHandlers = defineHandlers({
     for (const entry of entries) {
       services.lobby.remove(entry);
       entry.conn.notify("lobby-denied", { meeting_id: entry.meetingId });
-      entry.conn.close(CLOSE_DENIED, "denied by a host");
+      entry.conn.close(CLOSE_CODES.denied, "denied by a host");
       services.records.refused(entry.tenantId, entry.meetingId);
       for (const host of moderatorsOf(room)) {
         host.notify("lobby-left", { participant_id: entry.participantId, reason: "denied" });

@@ -1,4 +1,5 @@
-import { defineHandlers, joined } from "./types.js";
+import { joined } from "./guards.js";
+import { defineHandlers } from "./types.js";
 
 export const mediaHandlers = defineHandlers({
   "create-transport": (ctx, data) => {

@@ -3,8 +3,8 @@ import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
 import type { ChatMessageWire } from "@nexus/shared/signaling/meeting";
 import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
-import type { Peer } from "../peer.js";
-import type { Room } from "../room.js";
+import type { Peer } from "../sfu/peer.js";
+import type { Room } from "../sfu/room.js";
 
 export interface ChatOptions {
   db: Db;

@@ -1,4 +1,4 @@
-import type { MeetingSnapshot } from "../persistence.js";
+import type { MeetingSnapshot } from "./meeting-loader.js";
 
 export interface LiveMeetingsOptions {
   load(tenantId: string, meetingId: string): Promise<MeetingSnapshot | null>;

@@ -1,8 +1,8 @@
+import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import type { JoinClaims } from "@nexus/shared/tokens";
-import type { Connection } from "../peer.js";
+import type { Connection } from "../sfu/peer.js";
 
 /** Same close code as the room uses for its peers when the meeting ends. */
-const CLOSE_MEETING_ENDED = 4000;
 
 /** Someone a host has not let in yet: connected, but with no peer, no router and no media. */
 export interface LobbyEntry {
@@ -77,7 +77,7 @@ export class LobbyBook {
     for (const entry of ended) this.remove(entry);
     for (const entry of ended) {
       entry.conn.notify("meeting-ended", { reason });
-      entry.conn.close(CLOSE_MEETING_ENDED, "meeting ended");
+      entry.conn.close(CLOSE_CODES.meetingEnded, "meeting ended");
     }
     return ended.length;
   }

@@ -2,9 +2,10 @@ import { type Db, meetingStats, meetings } from "@nexus/drizzle";
 import type { Bus, Logger } from "@nexus/platform";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
 import { and, eq, sql } from "drizzle-orm";
-import type { Peer } from "../peer.js";
-import { BatchWindow, prepareSql } from "../persistence.js";
-import type { Room } from "../room.js";
+import { BatchWindow } from "../db/batch-window.js";
+import { prepareSql } from "../db/prepared.js";
+import type { Peer } from "../sfu/peer.js";
+import type { Room } from "../sfu/room.js";
 
 type StatColumn = "joinsRefused" | "participantSeconds" | "messagesCount" | "screenShareSeconds";
 

@@ -1,9 +1,9 @@
 import type { Db } from "@nexus/drizzle";
 import type { Bus, Logger } from "@nexus/platform";
-import type { ParticipantRecorder } from "../persistence.js";
 import type { ChatService } from "./chat.js";
 import type { LiveMeetings } from "./live-meetings.js";
 import type { LobbyBook } from "./lobby-book.js";
+import type { ParticipantRecorder } from "./participant-log.js";
 import type { MeetingRecords } from "./records.js";
 
 /** What the meeting-experience handlers (chat, lobby, host controls) need beyond the room itself. */

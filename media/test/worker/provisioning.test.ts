@@ -29,7 +29,7 @@ import {
   prebuiltAssetName,
   prepareSources,
 } from "../../../scripts/setup-worker.mjs";
-import { resolveWorkerBin } from "../../src/worker-bin.js";
+import { resolveWorkerBin } from "../../src/sfu/worker-bin.js";
 import {
   checkCacheEntry,
   mediasoupDir,

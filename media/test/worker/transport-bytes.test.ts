@@ -3,7 +3,7 @@
 // participant's send transport, say) is closed without a stats request, as it has moved nothing.
 import type { Router, Worker } from "mediasoup/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TransportBytes } from "../../src/transport-bytes.js";
+import { TransportBytes } from "../../src/sfu/transport-bytes.js";
 import { LOOPBACK, sendRtp, startWorker, waitFor } from "./helpers.js";
 
 let worker: Worker;

@@ -4,6 +4,7 @@ import { NOTIFICATION_TYPES, NOTIFICATIONS, type ServerNotification } from "./no
 import { type ClientRequest, REQUEST_TYPES, REQUESTS } from "./requests.js";
 
 export * from "./client.js";
+export * from "./close-codes.js";
 export * from "./envelope.js";
 export * from "./media-types.js";
 export * from "./meeting.js";

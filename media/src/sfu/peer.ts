@@ -7,6 +7,8 @@ import type { types as ms } from "mediasoup";
 /** What a room needs of a client connection; the signal server supplies it. */
 export interface Connection {
   readonly id: number;
+  /** True once the connection closed, from either side; sends are then dropped. */
+  readonly closed: boolean;
   notify<T extends NotificationType>(type: T, data: NotificationData<T>): void;
   /** A notification already serialized: a room broadcast encodes once for all its peers (LoopChannel). */
   sendSerialized(text: string): void;

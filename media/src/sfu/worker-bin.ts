@@ -6,7 +6,7 @@
 // or pass the path to createWorker({ workerBin }).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkCacheEntry, checkRuns, workerCacheEntry } from "../worker-build/cache.mjs";
+import { checkCacheEntry, checkRuns, workerCacheEntry } from "../../worker-build/cache.mjs";
 
 export interface ResolveWorkerBinOptions {
   env?: NodeJS.ProcessEnv;

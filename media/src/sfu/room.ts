@@ -1,5 +1,6 @@
 import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
+import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import type { NotificationData, NotificationType } from "@nexus/shared/signaling/index";
 import type {
   DtlsParametersWire,
@@ -196,7 +197,7 @@ export class Room {
     peer.conn = conn;
     if (old && old !== conn) {
       this.channel.remove(old);
-      old.close(4409, "replaced by a new connection");
+      old.close(CLOSE_CODES.replaced, "replaced by a new connection");
     }
     this.channel.add(conn);
   }
@@ -234,7 +235,7 @@ export class Room {
       peer.notify("meeting-ended", { reason });
       const conn = peer.conn;
       this.leave(peer, "meeting-ended");
-      conn?.close(4000, "meeting ended");
+      conn?.close(CLOSE_CODES.meetingEnded, "meeting ended");
     }
     this.close();
   }

@@ -1,8 +1,8 @@
 import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
 import type { JoinClaims } from "@nexus/shared/tokens";
+import type { MeetingLoader, MeetingSnapshot } from "../meeting/meeting-loader.js";
 import type { Connection, Peer } from "./peer.js";
-import type { MeetingLoader } from "./persistence.js";
 import { Room, type RoomHooks } from "./room.js";
 import type { RoomChannel } from "./room-channel.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -59,10 +59,19 @@ export class RoomManager {
     return found;
   }
 
-  async join(claims: JoinClaims, conn: Connection): Promise<{ room: Room; peer: Peer; resumed: boolean }> {
+  /** `meeting`: the row the caller just read, so a first join does not read it again to make the room. */
+  async join(
+    claims: JoinClaims,
+    conn: Connection,
+    meeting?: MeetingSnapshot,
+  ): Promise<{ room: Room; peer: Peer; resumed: boolean }> {
     // A room closing between lookup and join (its last peer just left) is replaced by a fresh one.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const room = await this.roomFor(claims.tenant_id, claims.meeting_id);
+      const room = await this.roomFor(
+        claims.tenant_id,
+        claims.meeting_id,
+        attempt === 0 ? meeting : undefined,
+      );
       if (room.closed) continue;
       const { peer, resumed } = room.join(claims, conn);
       this.byResumeToken.set(peer.resumeToken, { room, peer });
@@ -93,19 +102,24 @@ export class RoomManager {
     for (const room of [...this.rooms.values()]) room.close();
   }
 
-  private roomFor(tenantId: string, meetingId: string): Promise<Room> {
+  private roomFor(tenantId: string, meetingId: string, known?: MeetingSnapshot): Promise<Room> {
     const existing = this.rooms.get(meetingId);
     if (existing && !existing.closed) return Promise.resolve(existing);
     const inFlight = this.creating.get(meetingId);
     if (inFlight) return inFlight;
-    const promise = this.createRoom(tenantId, meetingId).finally(() => this.creating.delete(meetingId));
+    const promise = this.createRoom(tenantId, meetingId, known).finally(() =>
+      this.creating.delete(meetingId),
+    );
     this.creating.set(meetingId, promise);
     return promise;
   }
 
-  private async createRoom(tenantId: string, meetingId: string): Promise<Room> {
+  private async createRoom(tenantId: string, meetingId: string, known?: MeetingSnapshot): Promise<Room> {
     if (this.draining) throw new AppError("unavailable", "this media host is draining");
-    const meeting = await this.options.meetings.load(tenantId, meetingId);
+    const meeting =
+      known && known.tenantId === tenantId && known.id === meetingId
+        ? known
+        : await this.options.meetings.load(tenantId, meetingId);
     if (!meeting) throw new AppError("not_found", "meeting not found");
     if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
     const slot = await this.options.pool.pick();

@@ -1,45 +1,10 @@
 import { type Db, meetingStats, meetings, participants } from "@nexus/drizzle";
 import type { Logger } from "@nexus/platform";
-import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { Peer } from "./peer.js";
-import type { MeetingInfo, Room } from "./room.js";
-
-/** The meeting row as the join path needs it: the room's part, its status, and the lobby/lock gate. */
-export type MeetingSnapshot = MeetingInfo & { status: string; lobbyEnabled: boolean; locked: boolean };
-
-export interface MeetingLoader {
-  /** The meeting row as a live room needs it; null when it does not exist for that tenant. */
-  load(tenantId: string, meetingId: string): Promise<MeetingSnapshot | null>;
-}
-
-export function meetingLoader(db: Db): MeetingLoader {
-  return {
-    async load(tenantId, meetingId) {
-      const [row] = await db
-        .select()
-        .from(meetings)
-        .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, meetingId)))
-        .limit(1);
-      if (!row) return null;
-      const s = row.settings ?? {};
-      return {
-        id: row.id,
-        tenantId: row.tenantId,
-        status: row.status,
-        lobbyEnabled: row.lobbyEnabled,
-        locked: row.locked,
-        maxParticipants: row.maxParticipants,
-        settings: {
-          allow_screen_share: s.allow_screen_share ?? true,
-          allow_multiple_screen_shares: s.allow_multiple_screen_shares ?? false,
-          allow_chat: s.allow_chat ?? true,
-          mute_on_join: s.mute_on_join ?? false,
-          video_off_on_join: s.video_off_on_join ?? false,
-        },
-      };
-    },
-  };
-}
+import { and, eq, sql } from "drizzle-orm";
+import { BatchWindow } from "../db/batch-window.js";
+import { prepareSql } from "../db/prepared.js";
+import type { Peer } from "../sfu/peer.js";
+import type { Room } from "../sfu/room.js";
 
 type JoinedOp = {
   kind: "joined";
@@ -59,76 +24,6 @@ const WHAT: Record<Op["kind"], string> = {
   left: "participant left",
   updated: "participant updated",
 };
-
-/**
- * A statement of our own SQL, prepared once: drizzle turns it into text once here (not per call), and
- * PostgreSQL parses it once per connection (a named statement). Values go in through sql.placeholder
- * names. drizzle has no public call for "prepare this raw SQL", so this does what db.execute does, with a
- * name; both drivers (node-postgres, PGlite) have this session/dialect pair.
- */
-export function prepareSql(
-  db: Db,
-  name: string,
-  query: SQL,
-): { execute(values: Record<string, unknown>): Promise<unknown> } {
-  const internal = db as unknown as {
-    dialect: { sqlToQuery(query: SQL): unknown };
-    session: {
-      prepareQuery(
-        query: unknown,
-        fields: undefined,
-        name: string,
-        arrayMode: boolean,
-      ): { execute(values: Record<string, unknown>): Promise<unknown> };
-    };
-  };
-  return internal.session.prepareQuery(internal.dialect.sqlToQuery(query), undefined, name, false);
-}
-
-/**
- * The group-commit window: how long the first write of a batch waits for others to join it. Its timer does
- * not keep the process alive, and cut() ends the wait at once (flush, shutdown, a chat message waiting for
- * its sender's row).
- */
-export class BatchWindow {
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private release: (() => void) | null = null;
-  /** While above zero (a flush or a waiting reader), waits end at once. */
-  private hurry = 0;
-
-  constructor(readonly ms: number) {}
-
-  /** Resolves `ms` after `since` (a performance.now() reading), or at once when hurried or cut. */
-  wait(since: number): Promise<void> {
-    const left = since + this.ms - performance.now();
-    if (left <= 0 || this.hurry > 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.release = resolve;
-      this.timer = setTimeout(() => this.cut(), left);
-      this.timer.unref();
-    });
-  }
-
-  /** Ends the current wait, if any. */
-  cut(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const release = this.release;
-    this.release = null;
-    release?.();
-  }
-
-  /** Runs `until` with every wait, current and coming, cut short. */
-  async hurried<T>(until: () => Promise<T>): Promise<T> {
-    this.hurry += 1;
-    this.cut();
-    try {
-      return await until();
-    } finally {
-      this.hurry -= 1;
-    }
-  }
-}
 
 export interface ParticipantRecorderOptions {
   /** Group-commit window: a batch is written this long after its first write was queued (0: at once). */
