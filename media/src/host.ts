@@ -13,6 +13,7 @@ import { ChatService } from "./meeting/chat.js";
 import { LiveMeetings } from "./meeting/live-meetings.js";
 import { LobbyBook } from "./meeting/lobby-book.js";
 import { meetingLoader } from "./meeting/meeting-loader.js";
+import { MeetingRows } from "./meeting/meeting-rows.js";
 import { ParticipantRecorder } from "./meeting/participant-log.js";
 import { MeetingRecords } from "./meeting/records.js";
 import type { MeetingServices } from "./meeting/services.js";
@@ -92,28 +93,16 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     reconnectGraceMs: config.reconnectGraceMs,
     // Rooms are only made for connected clients, so the signal server below is up by then.
     channel: (meetingId) => server.channel(meetingId),
-    hooks: {
-      peerJoined: (room, peer, first) => {
-        recorder.joined(room, peer, first);
-        records.joined(room, peer);
-      },
-      peerUpdated: (room, peer) => {
-        recorder.updated(room, peer);
-        records.updated(room, peer);
-      },
-      peerLeft: (room, peer) => {
-        recorder.left(room, peer);
-        records.left(room, peer);
-      },
-      transportClosing: (transport) => transportBytes.beforeClose(transport),
-      roomClosed: (room) => {
-        liveMeetings.forget(room.id);
-        records.roomClosed(room);
-        registry
-          .releaseMeeting(room.id, hostId)
-          .catch((err) => logger.warn({ err }, "release meeting failed"));
-      },
-    },
+  });
+  // Each record keeper subscribes to the rooms itself; the host only adds what belongs to no one else.
+  rooms.observer.on("newroom", (room) => {
+    recorder.watch(room);
+    records.watch(room);
+    room.events.on("transportclosing", (transport) => transportBytes.beforeClose(transport));
+    room.events.on("close", () => {
+      liveMeetings.forget(room.id);
+      registry.releaseMeeting(room.id, hostId).catch((err) => logger.warn({ err }, "release meeting failed"));
+    });
   });
   const services: MeetingServices = {
     db: db.db,
@@ -121,6 +110,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     logger,
     now,
     recorder,
+    rows: new MeetingRows(db.db, now),
     records,
     lobby: new LobbyBook(),
     chat: new ChatService({

@@ -1,13 +1,15 @@
 import * as v from "valibot";
 
-export const ROLES = ["admin", "host", "member"] as const;
-export const RoleSchema = v.picklist(ROLES);
-export type Role = v.InferOutput<typeof RoleSchema>;
+import {
+  MEETING_ROLES,
+  type MeetingRole,
+  MeetingRoleSchema,
+  ROLES,
+  type Role,
+  RoleSchema,
+} from "./meeting.js";
 
-/** Role a participant holds inside one meeting (a member can be promoted to cohost by a host). */
-export const MEETING_ROLES = ["host", "cohost", "member"] as const;
-export const MeetingRoleSchema = v.picklist(MEETING_ROLES);
-export type MeetingRole = v.InferOutput<typeof MeetingRoleSchema>;
+export { MEETING_ROLES, type MeetingRole, MeetingRoleSchema, ROLES, type Role, RoleSchema };
 
 /** The caller of the REST API, from the user JWT (claim names are mapped by config before this). */
 export const UserClaimsSchema = v.object({

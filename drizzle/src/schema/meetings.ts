@@ -1,18 +1,8 @@
+import { MEETING_STATUSES, type MeetingSettings, type MeetingStatus } from "@nexus/shared/meeting";
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-export const MEETING_STATUSES = ["scheduled", "active", "ended"] as const;
-export type MeetingStatus = (typeof MEETING_STATUSES)[number];
-
-/** Settings users expect beyond the service description's columns; defaults live in the REST schema. */
-export interface MeetingSettings {
-  mute_on_join: boolean;
-  video_off_on_join: boolean;
-  allow_screen_share: boolean;
-  allow_multiple_screen_shares: boolean;
-  allow_chat: boolean;
-  empty_timeout_seconds: number;
-}
+export { MEETING_STATUSES, type MeetingSettings, type MeetingStatus };
 
 export const meetings = pgTable(
   "meetings",

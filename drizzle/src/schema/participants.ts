@@ -1,9 +1,9 @@
+import { MEETING_ROLES, PARTICIPANT_STATUSES, type ParticipantStatus } from "@nexus/shared/meeting";
 import { boolean, foreignKey, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { meetings } from "./meetings.js";
 
-export const PARTICIPANT_STATUSES = ["lobby", "joined", "left", "removed", "denied"] as const;
-export type ParticipantStatus = (typeof PARTICIPANT_STATUSES)[number];
-export const PARTICIPANT_ROLES = ["host", "cohost", "member"] as const;
+export { PARTICIPANT_STATUSES, type ParticipantStatus };
+export const PARTICIPANT_ROLES = MEETING_ROLES;
 
 export const participants = pgTable(
   "participants",

@@ -1,7 +1,5 @@
-import { meetings, participants } from "@nexus/drizzle";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
 import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
-import { and, eq, ne } from "drizzle-orm";
 import type { MeetingServices } from "../meeting/services.js";
 import type { Room } from "../sfu/room.js";
 import { asModerator, targetOf } from "./guards.js";
@@ -19,11 +17,7 @@ async function publish(services: MeetingServices, message: Parameters<MeetingSer
 
 async function endMeeting(services: MeetingServices, room: Room): Promise<void> {
   const { tenantId, id } = room.meeting;
-  const at = services.now();
-  await services.db
-    .update(meetings)
-    .set({ status: "ended", endedAt: at, updatedAt: at })
-    .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id), ne(meetings.status, "ended")));
+  await services.rows.end(tenantId, id);
   services.meetings.forget(id);
   services.lobby.endMeeting(tenantId, id, ENDED_BY_HOST);
   // After this turn, so the host's own ack goes out before its connection closes with the room (an
@@ -89,11 +83,7 @@ export const hostControlHandlers = defineHandlers({
     room.remove(target);
     conn?.close(CLOSE_CODES.denied, "removed by a host");
     // The recorder writes "left" first (its queue keeps order); "removed" says why.
-    await services.recorder.flush();
-    await services.db
-      .update(participants)
-      .set({ status: "removed" })
-      .where(and(eq(participants.tenantId, room.meeting.tenantId), eq(participants.id, target.id)));
+    await services.recorder.removed(room.meeting.tenantId, target.id);
     return {};
   },
 
@@ -107,10 +97,7 @@ export const hostControlHandlers = defineHandlers({
     const { room } = asModerator(ctx);
     const { services } = ctx;
     const { tenantId, id } = room.meeting;
-    await services.db
-      .update(meetings)
-      .set({ locked: data.locked, updatedAt: services.now() })
-      .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id)));
+    await services.rows.setLocked(tenantId, id, data.locked);
     services.meetings.changed(tenantId, id, { locked: data.locked });
     room.broadcast("meeting-updated", { locked: data.locked });
     await publish(services, {

@@ -1,8 +1,6 @@
-import { meetings, participants } from "@nexus/drizzle";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
 import { AppError } from "@nexus/shared/errors";
 import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
-import { and, eq } from "drizzle-orm";
 import type { LobbyEntry } from "../meeting/lobby-book.js";
 import type { MeetingSnapshot } from "../meeting/meeting-loader.js";
 import { moderates } from "../meeting/roles.js";
@@ -29,21 +27,8 @@ export function tellAboutWaiting(services: MeetingServices, meetingId: string, m
     moderator.notify("lobby-request", lobbyRequest(entry));
 }
 
-async function setStatus(
-  services: MeetingServices,
-  entry: LobbyEntry,
-  status: "denied" | "left",
-): Promise<void> {
-  await services.db
-    .update(participants)
-    .set({ status, leftAt: services.now() })
-    .where(
-      and(
-        eq(participants.tenantId, entry.tenantId),
-        eq(participants.id, entry.participantId),
-        eq(participants.status, "lobby"),
-      ),
-    );
+function setStatus(services: MeetingServices, entry: LobbyEntry, status: "denied" | "left"): Promise<void> {
+  return services.recorder.lobbyEnded(entry.tenantId, entry.participantId, status);
 }
 
 /**
@@ -70,19 +55,7 @@ export async function waitInLobby(ctx: HandlerContext) {
   const { session, services, rooms } = ctx;
   const claims = session.claims;
   const at = services.now();
-  await services.db
-    .insert(participants)
-    .values({
-      id: claims.participant_id,
-      tenantId: claims.tenant_id,
-      meetingId: claims.meeting_id,
-      userId: claims.user_id,
-      displayName: claims.name,
-      role: claims.role,
-      status: "lobby",
-      joinedAt: at,
-    })
-    .onConflictDoNothing();
+  await services.recorder.lobbyEntered(claims, at);
   if (session.conn.closed) throw new AppError("unavailable", "connection closed");
   const entry = services.lobby.add(claims, session.conn, at);
   session.lobby = entry;
@@ -157,10 +130,7 @@ export const lobbyHandlers = defineHandlers({
     const { room } = asModerator(ctx);
     const { services } = ctx;
     const { tenantId, id } = room.meeting;
-    await services.db
-      .update(meetings)
-      .set({ lobbyEnabled: data.enabled, updatedAt: services.now() })
-      .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, id)));
+    await services.rows.setLobby(tenantId, id, data.enabled);
     services.meetings.changed(tenantId, id, { lobby_enabled: data.enabled });
     room.broadcast("meeting-updated", { lobby_enabled: data.enabled });
     await services.bus

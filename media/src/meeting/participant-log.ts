@@ -1,5 +1,6 @@
 import { type Db, meetingStats, meetings, participants } from "@nexus/drizzle";
 import type { Logger } from "@nexus/platform";
+import type { JoinClaims } from "@nexus/shared/tokens";
 import { and, eq, sql } from "drizzle-orm";
 import { BatchWindow } from "../db/batch-window.js";
 import { prepareSql } from "../db/prepared.js";
@@ -64,6 +65,46 @@ export class ParticipantRecorder {
     this.window = new BatchWindow(options.batchMs ?? 0);
   }
 
+  /** A participant waits in the lobby: its row exists from then on, as `lobby`. */
+  async lobbyEntered(claims: JoinClaims, at: Date): Promise<void> {
+    await this.db
+      .insert(participants)
+      .values({
+        id: claims.participant_id,
+        tenantId: claims.tenant_id,
+        meetingId: claims.meeting_id,
+        userId: claims.user_id,
+        displayName: claims.name,
+        role: claims.role,
+        status: "lobby",
+        joinedAt: at,
+      })
+      .onConflictDoNothing();
+  }
+
+  /** A lobby wait ended without entering the room: a host denied it, or the person went away. */
+  async lobbyEnded(tenantId: string, participantId: string, status: "denied" | "left"): Promise<void> {
+    await this.db
+      .update(participants)
+      .set({ status, leftAt: this.now() })
+      .where(
+        and(
+          eq(participants.tenantId, tenantId),
+          eq(participants.id, participantId),
+          eq(participants.status, "lobby"),
+        ),
+      );
+  }
+
+  /** A host removed the participant: after its queued "left" is written, the row says why. */
+  async removed(tenantId: string, participantId: string): Promise<void> {
+    await this.flush();
+    await this.db
+      .update(participants)
+      .set({ status: "removed" })
+      .where(and(eq(participants.tenantId, tenantId), eq(participants.id, participantId)));
+  }
+
   /** Writes everything queued so far now (no group-commit wait); resolves once each write was attempted. */
   flush(): Promise<void> {
     return this.window.hurried(async () => {
@@ -90,6 +131,13 @@ export class ParticipantRecorder {
     await this.window.hurried(async () => {
       while (this.unwritten.has(participantId) && this.running) await this.running;
     });
+  }
+
+  /** Keeps the participant rows of this room from now on. */
+  watch(room: Room): void {
+    room.events.on("peerjoined", (peer, first) => this.joined(room, peer, first));
+    room.events.on("peerupdated", (peer) => this.updated(room, peer));
+    room.events.on("peerleft", (peer) => this.left(room, peer));
   }
 
   joined(room: Room, peer: Peer, first: boolean): void {

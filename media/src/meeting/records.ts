@@ -1,13 +1,18 @@
-import { type Db, meetingStats, meetings } from "@nexus/drizzle";
+import { type Db, meetingStats } from "@nexus/drizzle";
 import type { Bus, Logger } from "@nexus/platform";
 import { BUS_CHANNELS } from "@nexus/shared/bus";
-import { and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { BatchWindow } from "../db/batch-window.js";
 import { prepareSql } from "../db/prepared.js";
 import type { Peer } from "../sfu/peer.js";
 import type { Room } from "../sfu/room.js";
+import { MeetingRows } from "./meeting-rows.js";
 
-type StatColumn = "joinsRefused" | "participantSeconds" | "messagesCount" | "screenShareSeconds";
+/**
+ * The meeting_stats columns this module writes, each with no other writer on the media side: peak and
+ * total joins come from the participant log's join statement, messages_count from the chat service.
+ */
+type StatColumn = "joinsRefused" | "participantSeconds" | "screenShareSeconds";
 
 export interface MeetingRecordsOptions {
   db: Db;
@@ -40,13 +45,25 @@ export class MeetingRecords {
   private readonly window: BatchWindow;
   private closed = false;
 
+  /** The meeting row's writes (the empty timeout's check and end). */
+  private readonly rows: MeetingRows;
+
   constructor(private readonly options: MeetingRecordsOptions) {
     this.window = new BatchWindow(options.batchMs ?? 0);
+    this.rows = new MeetingRows(options.db, options.now);
   }
 
   /** Writes what is queued now (no group-commit wait); resolves once every write queued so far was attempted. */
   flush(): Promise<void> {
     return this.window.hurried(() => this.chain);
+  }
+
+  /** Keeps this room's counters and its empty timeout from now on. */
+  watch(room: Room): void {
+    room.events.on("peerjoined", (peer) => this.joined(room, peer));
+    room.events.on("peerupdated", (peer) => this.updated(room, peer));
+    room.events.on("peerleft", (peer) => this.left(room, peer));
+    room.events.on("close", () => this.roomClosed(room));
   }
 
   joined(room: Room, peer: Peer): void {
@@ -84,13 +101,9 @@ export class MeetingRecords {
     if (this.closed) return;
     const { tenantId, id: meetingId } = room.meeting;
     this.enqueue("empty timeout", async () => {
-      const [row] = await this.options.db
-        .select({ status: meetings.status, settings: meetings.settings })
-        .from(meetings)
-        .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, meetingId)))
-        .limit(1);
+      const row = await this.rows.emptyCheck(tenantId, meetingId);
       if (row?.status !== "active" || this.closed || this.options.isLive(meetingId)) return;
-      const seconds = row.settings.empty_timeout_seconds ?? 300;
+      const seconds = row.emptyTimeoutSeconds ?? 300;
       this.cancelEmptyTimer(meetingId);
       const timer = setTimeout(() => {
         this.emptyTimers.delete(meetingId);
@@ -110,13 +123,7 @@ export class MeetingRecords {
   }
 
   private async endEmpty(tenantId: string, meetingId: string): Promise<void> {
-    const at = this.options.now();
-    const [ended] = await this.options.db
-      .update(meetings)
-      .set({ status: "ended", endedAt: at, updatedAt: at })
-      .where(and(eq(meetings.tenantId, tenantId), eq(meetings.id, meetingId), eq(meetings.status, "active")))
-      .returning({ id: meetings.id });
-    if (!ended) return;
+    if (!(await this.rows.endIfActive(tenantId, meetingId))) return;
     this.options.logger.info({ meeting_id: meetingId }, "meeting ended after its empty timeout");
     await this.options.bus.publish(BUS_CHANNELS.meetings, {
       type: "meeting-ended",
@@ -156,7 +163,6 @@ export class MeetingRecords {
       meetingId,
       joinsRefused: 0,
       participantSeconds: 0,
-      messagesCount: 0,
       screenShareSeconds: 0,
       [column]: amount,
       at,
@@ -181,7 +187,6 @@ export class MeetingRecords {
         tenantIds: rows.map((a) => a.tenantId),
         refused: rows.map((a) => a.joinsRefused),
         seconds: rows.map((a) => a.participantSeconds),
-        messages: rows.map((a) => a.messagesCount),
         sharing: rows.map((a) => a.screenShareSeconds),
         at: rows.map((a) => a.at.toISOString()),
       });
@@ -220,14 +225,13 @@ function prepareAdds(db: Db) {
     db,
     "nexus_stats_add",
     sql`insert into ${meetingStats} (meeting_id, tenant_id, joins_refused, participant_seconds,
-        messages_count, screen_share_seconds, updated_at)
+        screen_share_seconds, updated_at)
       select * from unnest(${p("meetingIds")}::uuid[], ${p("tenantIds")}::text[], ${p("refused")}::integer[],
-        ${p("seconds")}::bigint[], ${p("messages")}::integer[], ${p("sharing")}::bigint[],
+        ${p("seconds")}::bigint[], ${p("sharing")}::bigint[],
         ${p("at")}::timestamptz[])
       on conflict (meeting_id) do update set
         joins_refused = ${meetingStats.joinsRefused} + excluded.joins_refused,
         participant_seconds = ${meetingStats.participantSeconds} + excluded.participant_seconds,
-        messages_count = ${meetingStats.messagesCount} + excluded.messages_count,
         screen_share_seconds = ${meetingStats.screenShareSeconds} + excluded.screen_share_seconds,
         updated_at = excluded.updated_at`,
   );

@@ -3,6 +3,7 @@ import type { Bus, Logger } from "@nexus/platform";
 import type { ChatService } from "./chat.js";
 import type { LiveMeetings } from "./live-meetings.js";
 import type { LobbyBook } from "./lobby-book.js";
+import type { MeetingRows } from "./meeting-rows.js";
 import type { ParticipantRecorder } from "./participant-log.js";
 import type { MeetingRecords } from "./records.js";
 
@@ -13,6 +14,8 @@ export interface MeetingServices {
   logger: Logger;
   now: () => Date;
   recorder: ParticipantRecorder;
+  /** The meeting row's writes (lobby and lock switches, the end). */
+  rows: MeetingRows;
   records: MeetingRecords;
   lobby: LobbyBook;
   chat: ChatService;

@@ -1,5 +1,6 @@
 import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
+import type { RoomSettings } from "@nexus/shared/meeting";
 import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import type { NotificationData, NotificationType } from "@nexus/shared/signaling/index";
 import type {
@@ -14,6 +15,7 @@ import type { JoinClaims } from "@nexus/shared/tokens";
 import type { types as ms } from "mediasoup";
 import { type Connection, Peer } from "./peer.js";
 import { LoopChannel, type RoomChannel } from "./room-channel.js";
+import { TypedEmitter } from "./typed-emitter.js";
 import type { WorkerSlot } from "./worker-pool.js";
 
 const ABS_CAPTURE_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time";
@@ -46,29 +48,27 @@ export interface MeetingInfo {
   id: string;
   tenantId: string;
   maxParticipants: number;
-  settings: {
-    allow_screen_share: boolean;
-    allow_multiple_screen_shares: boolean;
-    allow_chat: boolean;
-    mute_on_join: boolean;
-    video_off_on_join: boolean;
-  };
+  settings: RoomSettings;
 }
 
-/** What the room reports to whoever persists participants; never awaited on the media path. */
-export interface RoomHooks {
-  peerJoined(room: Room, peer: Peer, first: boolean): void;
-  peerUpdated(room: Room, peer: Peer): void;
-  peerLeft(room: Room, peer: Peer): void;
-  roomClosed(room: Room): void;
+/**
+ * What a room announces; whoever keeps records subscribes (`room.events.on(...)`). Listeners run synchronously
+ * and are never awaited on the media path; one that throws is logged and does not reach the room.
+ */
+export type RoomEvents = {
+  /** `first`: the room was empty before. */
+  peerjoined: [peer: Peer, first: boolean];
+  /** Its visible state (mute, video, screen, hand, role, mic lock) changed. */
+  peerupdated: [peer: Peer];
+  peerleft: [peer: Peer];
   /** A transport the room is about to close (its final statistics can still be read). */
-  transportClosing?(transport: ms.WebRtcTransport): void;
-}
+  transportclosing: [transport: ms.WebRtcTransport];
+  close: [];
+};
 
 export interface RoomOptions {
   meeting: MeetingInfo;
   slot: WorkerSlot;
-  hooks: RoomHooks;
   logger: Logger;
   reconnectGraceMs: number;
   /** Where broadcasts go; default: one send per peer connection from JavaScript. */
@@ -96,6 +96,8 @@ export class Room {
   private readonly logger: Logger;
   /** Holds exactly the connections of the peers in the room that have one. */
   private readonly channel: RoomChannel;
+  /** What happened in the room, for the records and the participant log (see RoomEvents). */
+  readonly events: TypedEmitter<RoomEvents>;
 
   private constructor(
     private readonly options: RoomOptions,
@@ -108,8 +110,14 @@ export class Room {
     this.speakerObserver = observer;
     this.logger = options.logger.child({ meeting_id: options.meeting.id });
     this.channel = options.channel ?? new LoopChannel();
+    this.events = new TypedEmitter<RoomEvents>((err, event) =>
+      this.logger.error({ err, event }, "a room event listener failed"),
+    );
     this.watchSpeaker(observer);
   }
+
+  private readonly transportClosing = (transport: ms.WebRtcTransport): void =>
+    this.events.emit("transportclosing", transport);
 
   static async create(options: RoomOptions): Promise<Room> {
     const { router, observer } = await Room.makeRouter(options.slot);
@@ -180,7 +188,7 @@ export class Room {
     this.slotRef.load += 1;
     this.broadcast("participant-joined", peer.info(), peer);
     this.channel.add(conn);
-    this.options.hooks.peerJoined(this, peer, first);
+    this.events.emit("peerjoined", peer, first);
     return { peer, resumed: false };
   }
 
@@ -222,9 +230,9 @@ export class Room {
     this.peers.delete(peer.id);
     if (peer.conn) this.channel.remove(peer.conn);
     this.slotRef.load = Math.max(0, this.slotRef.load - 1);
-    peer.closeMedia(this.options.hooks.transportClosing);
+    peer.closeMedia(this.transportClosing);
     this.broadcast("participant-left", { participant_id: peer.id, reason });
-    this.options.hooks.peerLeft(this, peer);
+    this.events.emit("peerleft", peer);
     if (this.peers.size === 0) this.close();
   }
 
@@ -245,14 +253,15 @@ export class Room {
     this.closedFlag = true;
     for (const peer of this.peers.values()) {
       peer.clearGrace();
-      peer.closeMedia(this.options.hooks.transportClosing);
-      this.options.hooks.peerLeft(this, peer);
+      peer.closeMedia(this.transportClosing);
+      this.events.emit("peerleft", peer);
     }
     this.slotRef.load = Math.max(0, this.slotRef.load - this.peers.size);
     this.peers.clear();
     this.channel.close();
     this.router.close();
-    this.options.hooks.roomClosed(this);
+    this.events.emit("close");
+    this.events.removeAll();
   }
 
   /**
@@ -273,10 +282,10 @@ export class Room {
     this.speakerObserver = observer;
     this.watchSpeaker(observer);
     for (const peer of this.peers.values()) {
-      peer.closeMedia(this.options.hooks.transportClosing);
+      peer.closeMedia(this.transportClosing);
       const sharing = peer.state.is_screen_sharing;
       peer.state.is_screen_sharing = false;
-      if (sharing) this.options.hooks.peerUpdated(this, peer);
+      if (sharing) this.events.emit("peerupdated", peer);
     }
     this.broadcast("media-reset", {
       router_rtp_capabilities: router.rtpCapabilities as RtpCapabilitiesWire,
@@ -566,7 +575,7 @@ export class Room {
     if (this.lastAnnounced.get(peer.id) === key) return;
     this.lastAnnounced.set(peer.id, key);
     this.broadcast("participant-updated", state);
-    this.options.hooks.peerUpdated(this, peer);
+    this.events.emit("peerupdated", peer);
   }
 
   private producerOwner(producerId: string): { peer: Peer; source: MediaSource } | null {

@@ -3,8 +3,9 @@ import { AppError } from "@nexus/shared/errors";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import type { MeetingLoader, MeetingSnapshot } from "../meeting/meeting-loader.js";
 import type { Connection, Peer } from "./peer.js";
-import { Room, type RoomHooks } from "./room.js";
+import { Room } from "./room.js";
 import type { RoomChannel } from "./room-channel.js";
+import { TypedEmitter } from "./typed-emitter.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 export interface RoomManagerOptions {
@@ -12,8 +13,6 @@ export interface RoomManagerOptions {
   meetings: MeetingLoader;
   logger: Logger;
   reconnectGraceMs: number;
-  /** Persistence and cluster bookkeeping; all synchronous, none may throw into the room. */
-  hooks: RoomHooks;
   /** A fresh broadcast channel for each room; default: a loop over the peers' connections. */
   channel?: (meetingId: string) => RoomChannel;
 }
@@ -30,9 +29,12 @@ export class RoomManager {
   private closed = false;
   private readonly drainWaiters: (() => void)[] = [];
   private readonly unwatchDeaths: () => void;
+  /** `newroom`: a room was made; whoever keeps records subscribes to its events there (before anyone joins). */
+  readonly observer: TypedEmitter<{ newroom: [room: Room] }>;
 
   constructor(private readonly options: RoomManagerOptions) {
     this.unwatchDeaths = options.pool.onWorkerDeath((index) => this.onWorkerDeath(index));
+    this.observer = new TypedEmitter((err) => options.logger.error({ err }, "a new-room listener failed"));
   }
 
   get size(): number {
@@ -135,17 +137,11 @@ export class RoomManager {
       logger: this.options.logger,
       reconnectGraceMs: this.options.reconnectGraceMs,
       channel: this.options.channel?.(meetingId),
-      hooks: {
-        peerJoined: (r, p, first) => this.options.hooks.peerJoined(r, p, first),
-        peerUpdated: (r, p) => this.options.hooks.peerUpdated(r, p),
-        peerLeft: (r, p) => {
-          this.byResumeToken.delete(p.resumeToken);
-          this.options.hooks.peerLeft(r, p);
-        },
-        roomClosed: (r) => this.onRoomClosed(r),
-        transportClosing: (t) => this.options.hooks.transportClosing?.(t),
-      },
     });
+    // Subscribed before anyone else: the manager's own bookkeeping runs first.
+    room.events.on("peerleft", (p) => this.byResumeToken.delete(p.resumeToken));
+    room.events.on("close", () => this.onRoomClosed(room));
+    this.observer.emit("newroom", room);
     if (this.closed) {
       room.close();
       throw new AppError("unavailable", "media host shutting down");
@@ -158,7 +154,6 @@ export class RoomManager {
   private onRoomClosed(room: Room): void {
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
     this.options.logger.info({ meeting_id: room.id }, "room closed");
-    this.options.hooks.roomClosed(room);
     if (this.draining && this.rooms.size === 0) for (const wake of this.drainWaiters.splice(0)) wake();
   }
 

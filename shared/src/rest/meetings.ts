@@ -1,30 +1,17 @@
 import * as v from "valibot";
+import {
+  DEFAULT_MEETING_SETTINGS,
+  MEETING_STATUSES,
+  type MeetingSettings,
+  MeetingSettingsSchema,
+  MeetingStatusSchema,
+  MEETING_SETTINGS_FIELDS as settingsFields,
+} from "../meeting.js";
 import { IsoTimestampSchema, PageQuerySchema, pageOf } from "./common.js";
 
-export const MEETING_STATUS_VALUES = ["scheduled", "active", "ended"] as const;
-export const MeetingStatusSchema = v.picklist(MEETING_STATUS_VALUES);
-
-const settingsFields = {
-  mute_on_join: v.boolean(),
-  video_off_on_join: v.boolean(),
-  allow_screen_share: v.boolean(),
-  allow_multiple_screen_shares: v.boolean(),
-  allow_chat: v.boolean(),
-  /** How long an empty live room waits before the media host ends it. */
-  empty_timeout_seconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400)),
-};
-
-export const DEFAULT_MEETING_SETTINGS = {
-  mute_on_join: false,
-  video_off_on_join: false,
-  allow_screen_share: true,
-  allow_multiple_screen_shares: false,
-  allow_chat: true,
-  empty_timeout_seconds: 300,
-} as const;
-
-export const MeetingSettingsSchema = v.object(settingsFields);
-export type MeetingSettingsBody = v.InferOutput<typeof MeetingSettingsSchema>;
+export { DEFAULT_MEETING_SETTINGS, MeetingSettingsSchema, MeetingStatusSchema };
+export const MEETING_STATUS_VALUES = MEETING_STATUSES;
+export type MeetingSettingsBody = MeetingSettings;
 
 /** Every field optional: on create the defaults fill the gaps, on update the stored values do. */
 export const MeetingSettingsPatchSchema = v.partial(v.strictObject(settingsFields));

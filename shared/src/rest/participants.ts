@@ -1,7 +1,8 @@
 import * as v from "valibot";
+import { PARTICIPANT_STATUSES } from "../meeting.js";
 import { PageQuerySchema, pageOf } from "./common.js";
 
-export const PARTICIPANT_STATUS_VALUES = ["lobby", "joined", "left", "removed", "denied"] as const;
+export const PARTICIPANT_STATUS_VALUES = PARTICIPANT_STATUSES;
 
 export const ListParticipantsQuerySchema = v.object({
   ...PageQuerySchema.entries,

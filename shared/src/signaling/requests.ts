@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { RoomSettingsSchema } from "../meeting.js";
 import {
   DtlsParametersSchema,
   IceCandidateSchema,
@@ -23,13 +24,7 @@ const Empty = v.object({});
 
 export const TransportDirectionSchema = v.picklist(["send", "recv"]);
 
-export const MeetingSettingsWireSchema = v.object({
-  allow_screen_share: v.boolean(),
-  allow_multiple_screen_shares: v.boolean(),
-  allow_chat: v.boolean(),
-  mute_on_join: v.boolean(),
-  video_off_on_join: v.boolean(),
-});
+export const MeetingSettingsWireSchema = RoomSettingsSchema;
 
 const ProducerRef = v.object({ producer_id: Id });
 
