@@ -1,5 +1,13 @@
 import { createDb, type Database } from "@nexus/drizzle";
-import { type Bus, createLogger, type HostRegistry, MemoryBus, MemoryHostRegistry } from "@nexus/platform";
+import {
+  type Bus,
+  createBus,
+  createHostRegistry,
+  createLogger,
+  type HostRegistry,
+  MemoryBus,
+  MemoryHostRegistry,
+} from "@nexus/platform";
 import { randomId } from "@nexus/shared/ids";
 import { createUserVerifier } from "./auth.js";
 import type { ControlConfig } from "./config.js";
@@ -19,22 +27,10 @@ export interface ComposeOptions {
   database?: Database;
 }
 
-type RedisParts = { bus: Bus; registry: HostRegistry };
-type Factory<T> = (env: Record<string, string | undefined>) => T | Promise<T>;
-
-/**
- * The Redis bus and registry come from @nexus/platform's createBus/createHostRegistry (they pick Redis
- * when REDIS_URL is set). Looked up at boot so control does not break while platform evolves.
- */
-async function redisParts(url: string): Promise<RedisParts> {
-  const platform = (await import("@nexus/platform")) as Record<string, unknown>;
-  const createBus = platform.createBus as Factory<Bus> | undefined;
-  const createHostRegistry = platform.createHostRegistry as Factory<HostRegistry> | undefined;
-  if (typeof createBus !== "function" || typeof createHostRegistry !== "function") {
-    throw new Error("REDIS_URL is set but @nexus/platform offers no createBus/createHostRegistry");
-  }
+/** The Redis bus and host registry, from platform's one factory (it picks Redis for a REDIS_URL). */
+function redisParts(url: string): { bus: Bus; registry: HostRegistry } {
   const env = { REDIS_URL: url };
-  return { bus: await createBus(env), registry: await createHostRegistry(env) };
+  return { bus: createBus(env), registry: createHostRegistry(env) };
 }
 
 /**
@@ -62,7 +58,7 @@ export async function createControlDeps(
   let registry = overrides.registry;
   if (!bus || !registry) {
     if (config.redisUrl) {
-      const parts = await redisParts(config.redisUrl);
+      const parts = redisParts(config.redisUrl);
       closers.push(async () => {
         await parts.bus.close();
         await (parts.registry as { close?: () => Promise<void> }).close?.();

@@ -49,6 +49,11 @@ const EnvSchema = v.object({
   MEDIA_RATE_PER_SEC: int(50, 1),
   MEDIA_RATE_BURST: int(100, 1),
   LOG_LEVEL: v.optional(v.string(), "info"),
+  /** `-` (or empty): stdout only, as control's. */
+  LOG_DIR: v.optional(v.string(), "logs"),
+  NODE_ENV: v.optional(v.picklist(["development", "production", "test"]), "development"),
+  /** On SIGTERM/SIGINT, how long the host waits for its rooms to empty before it closes them. */
+  MEDIA_DRAIN_MS: int(30_000, 0, 24 * 3_600_000),
 });
 
 export interface MediaConfig {
@@ -76,6 +81,10 @@ export interface MediaConfig {
   ratePerSec: number;
   rateBurst: number;
   logLevel: string;
+  /** null: stdout only. */
+  logDir: string | null;
+  nodeEnv: "development" | "production" | "test";
+  drainMs: number;
 }
 
 /** Reads the host's settings from the environment, failing at boot with every problem at once. */
@@ -86,6 +95,12 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     throw new Error(`invalid media host configuration: ${problems}`);
   }
   const e = parsed.output;
+  // The same rule as control's: a production join secret is long enough not to be guessed offline.
+  if (e.NODE_ENV === "production" && e.JOIN_TOKEN_SECRET.length < 32) {
+    throw new Error(
+      "invalid media host configuration: JOIN_TOKEN_SECRET must be at least 32 characters in production",
+    );
+  }
   const numWorkers = e.MEDIA_NUM_WORKERS || availableParallelism();
   if (e.RTC_MAX_PORT - e.RTC_MIN_PORT + 1 < numWorkers) {
     throw new Error(
@@ -116,5 +131,8 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     ratePerSec: e.MEDIA_RATE_PER_SEC,
     rateBurst: e.MEDIA_RATE_BURST,
     logLevel: e.LOG_LEVEL,
+    logDir: e.LOG_DIR.trim() === "" || e.LOG_DIR === "-" ? null : e.LOG_DIR,
+    nodeEnv: e.NODE_ENV,
+    drainMs: e.MEDIA_DRAIN_MS,
   };
 }

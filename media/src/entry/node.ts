@@ -12,7 +12,7 @@ const config = loadMediaConfig(env);
 const logger = createLogger({
   name: "nexus-media",
   level: config.logLevel,
-  dir: env.LOG_DIR ?? "logs",
+  dir: config.logDir,
 });
 
 /** Redis when REDIS_URL/REDIS_HOST is set, else in-process (useful only with nothing else beside it). */
@@ -38,8 +38,7 @@ const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "draining");
-  const drainMs = Number(env.MEDIA_DRAIN_MS ?? 30_000);
-  await Promise.race([host.drain(), new Promise((r) => setTimeout(r, drainMs).unref())]);
+  await Promise.race([host.drain(), new Promise((r) => setTimeout(r, config.drainMs).unref())]);
   await host.close();
   await closeLink();
   await db.close();

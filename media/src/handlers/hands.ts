@@ -6,12 +6,7 @@ export const handHandlers = defineHandlers({
   "toggle-hand": (ctx, data) => {
     const { room, peer } = joined(ctx);
     const raised = data.raised ?? peer.state.hand_raised_at === null;
-    if (raised && peer.state.hand_raised_at === null) {
-      peer.state.hand_raised_at = room.handRaiseTime(ctx.services.now());
-    } else if (!raised) {
-      peer.state.hand_raised_at = null;
-    }
-    room.refresh(peer);
-    return { raised, hand_raised_at: peer.state.hand_raised_at };
+    const at = room.setHand(peer, raised, ctx.services.now());
+    return { raised, hand_raised_at: at };
   },
 });

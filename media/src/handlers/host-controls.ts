@@ -38,9 +38,7 @@ export const hostControlHandlers = defineHandlers({
   "mute-participant": async (ctx, data) => {
     const { room, peer } = asModerator(ctx);
     const target = targetOf(room, peer, data.participant_id);
-    target.state.mic_locked = data.lock ?? false;
-    await room.setMuted(target, true);
-    room.refresh(target);
+    await room.hostMute(target, data.lock ?? false);
     target.notify("moderated", { action: "mute", by: peer.id, locked: target.state.mic_locked });
     return {};
   },
@@ -56,8 +54,7 @@ export const hostControlHandlers = defineHandlers({
   "lower-hand": (ctx, data) => {
     const { room, peer } = asModerator(ctx);
     const target = targetOf(room, peer, data.participant_id);
-    target.state.hand_raised_at = null;
-    room.refresh(target);
+    room.setHand(target, false, ctx.services.now());
     target.notify("moderated", { action: "lower-hand", by: peer.id });
     return {};
   },
@@ -65,9 +62,7 @@ export const hostControlHandlers = defineHandlers({
   promote: (ctx, data) => {
     const { room, peer } = asModerator(ctx);
     const target = targetOf(room, peer, data.participant_id);
-    if (target.role === "member") {
-      target.state.role = "cohost";
-      room.refresh(target);
+    if (room.promote(target)) {
       target.notify("moderated", { action: "promote", by: peer.id });
       tellAboutWaiting(ctx.services, room.id, target);
     }

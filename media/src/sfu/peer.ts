@@ -33,7 +33,8 @@ export class Peer {
   readonly transports = new Map<string, ms.WebRtcTransport>();
   readonly producers = new Map<string, OwnedProducer>();
   readonly consumers = new Map<string, ms.Consumer>();
-  readonly state: Omit<ParticipantState, "participant_id">;
+  /** The visible state; changed only through update() (the room's methods), read by anyone. */
+  private readonly s: Omit<ParticipantState, "participant_id">;
 
   constructor(claims: JoinClaims, conn: Connection, initial: { muted: boolean; videoOn: boolean }) {
     this.claims = claims;
@@ -41,7 +42,7 @@ export class Peer {
     this.userId = claims.user_id;
     this.displayName = claims.name;
     this.conn = conn;
-    this.state = {
+    this.s = {
       is_muted: initial.muted,
       is_video_on: initial.videoOn,
       is_screen_sharing: false,
@@ -51,9 +52,34 @@ export class Peer {
     };
   }
 
+  get state(): Readonly<Omit<ParticipantState, "participant_id">> {
+    return this.s;
+  }
+
+  /** Changes visible state; the room announces it (Room.announce). */
+  update(changes: Partial<Omit<ParticipantState, "participant_id">>): void {
+    Object.assign(this.s, changes);
+  }
+
+  /** The peer holds the transport until it closes (its own close, the router's, or closeMedia). */
+  addTransport(transport: ms.WebRtcTransport): void {
+    this.transports.set(transport.id, transport);
+    transport.observer.on("close", () => this.transports.delete(transport.id));
+  }
+
+  addProducer(producer: ms.Producer, source: MediaSource): void {
+    this.producers.set(producer.id, { producer, source });
+    producer.observer.on("close", () => this.producers.delete(producer.id));
+  }
+
+  addConsumer(consumer: ms.Consumer): void {
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.on("close", () => this.consumers.delete(consumer.id));
+  }
+
   /** Starts as the token's role; a host may promote a member to cohost. */
   get role(): JoinClaims["role"] {
-    return this.state.role;
+    return this.s.role;
   }
 
   notify<T extends NotificationType>(type: T, data: NotificationData<T>): void {
@@ -63,7 +89,7 @@ export class Peer {
   // Built field by field rather than by spreading `state`: a join-meeting ack lists every other peer, so
   // info() runs once per peer per join, and the two object spreads it made were a visible part of that.
   participantState(): ParticipantState {
-    const s = this.state;
+    const s = this.s;
     return {
       participant_id: this.id,
       is_muted: s.is_muted,

@@ -284,7 +284,7 @@ export class Room {
     for (const peer of this.peers.values()) {
       peer.closeMedia(this.transportClosing);
       const sharing = peer.state.is_screen_sharing;
-      peer.state.is_screen_sharing = false;
+      peer.update({ is_screen_sharing: false });
       if (sharing) this.events.emit("peerupdated", peer);
     }
     this.broadcast("media-reset", {
@@ -306,8 +306,7 @@ export class Room {
       transport.close();
       throw new AppError("invalid_state", "left the meeting");
     }
-    peer.transports.set(transport.id, transport);
-    transport.observer.on("close", () => peer.transports.delete(transport.id));
+    peer.addTransport(transport);
     return {
       transport_id: transport.id,
       ice_parameters: transport.iceParameters,
@@ -359,10 +358,9 @@ export class Room {
       producer.close();
       throw new AppError("invalid_state", "left the meeting");
     }
-    peer.producers.set(producer.id, { producer, source: input.source });
+    peer.addProducer(producer, input.source);
     const router = this.router;
     producer.observer.on("close", () => {
-      peer.producers.delete(producer.id);
       // A whole router closing (room end, worker death) is announced by its own events.
       if (!router.closed) {
         this.broadcast("producer-closed", {
@@ -417,8 +415,7 @@ export class Room {
       }
       throw error;
     }
-    peer.consumers.set(consumer.id, consumer);
-    consumer.observer.on("close", () => peer.consumers.delete(consumer.id));
+    peer.addConsumer(consumer);
     consumer.on("producerclose", () => {
       peer.notify("consumer-closed", {
         consumer_id: consumer.id,
@@ -495,13 +492,13 @@ export class Room {
 
   async setMuted(peer: Peer, muted: boolean): Promise<void> {
     if (!muted && peer.state.mic_locked) throw new AppError("forbidden", "a host has locked your microphone");
-    peer.state.is_muted = muted;
+    peer.update({ is_muted: muted });
     await this.setSourcePaused(peer, "mic", muted);
     this.announce(peer);
   }
 
   async setVideoOn(peer: Peer, videoOn: boolean): Promise<void> {
-    peer.state.is_video_on = videoOn;
+    peer.update({ is_video_on: videoOn });
     await this.setSourcePaused(peer, "camera", !videoOn);
     this.announce(peer);
   }
@@ -514,7 +511,7 @@ export class Room {
   stopScreenShare(peer: Peer): void {
     for (const producer of [...peer.producersOf("screen"), ...peer.producersOf("screen-audio")])
       producer.close();
-    peer.state.is_screen_sharing = false;
+    peer.update({ is_screen_sharing: false });
     this.announce(peer);
   }
 
@@ -539,17 +536,17 @@ export class Room {
         }
       }
     }
-    peer.state.is_screen_sharing = true;
+    peer.update({ is_screen_sharing: true });
   }
 
   /** Derives the visible flags from the producers that exist, then tells everyone if they changed. */
   private syncState(peer: Peer): void {
     const mic = peer.producersOf("mic");
     const camera = peer.producersOf("camera");
-    if (mic.length > 0) peer.state.is_muted = mic.every((p) => p.paused);
-    if (camera.length > 0) peer.state.is_video_on = camera.some((p) => !p.paused);
+    if (mic.length > 0) peer.update({ is_muted: mic.every((p) => p.paused) });
+    if (camera.length > 0) peer.update({ is_video_on: camera.some((p) => !p.paused) });
     const screen = [...peer.producersOf("screen"), ...peer.producersOf("screen-audio")];
-    if (screen.length > 0) peer.state.is_screen_sharing = true;
+    if (screen.length > 0) peer.update({ is_screen_sharing: true });
     this.announce(peer);
   }
 
@@ -562,6 +559,30 @@ export class Room {
     return new Date(this.lastHandRaise).toISOString();
   }
   private lastHandRaise = 0;
+
+  /** Raises or lowers the peer's hand (the room's clock orders raises); the raise time, or null. */
+  setHand(peer: Peer, raised: boolean, now: Date): string | null {
+    if (raised && peer.state.hand_raised_at === null)
+      peer.update({ hand_raised_at: this.handRaiseTime(now) });
+    else if (!raised) peer.update({ hand_raised_at: null });
+    this.announce(peer);
+    return peer.state.hand_raised_at;
+  }
+
+  /** A host mutes the peer, and with `locked` keeps the microphone off until unlocked. */
+  async hostMute(peer: Peer, locked: boolean): Promise<void> {
+    peer.update({ mic_locked: locked });
+    await this.setMuted(peer, true);
+    this.announce(peer);
+  }
+
+  /** A host makes a member a co-host; false when the peer was not a member. */
+  promote(peer: Peer): boolean {
+    if (peer.role !== "member") return false;
+    peer.update({ role: "cohost" });
+    this.announce(peer);
+    return true;
+  }
 
   /** State changed outside the media path (hand, role, mic lock): tell everyone and persist it. */
   refresh(peer: Peer): void {
