@@ -1,5 +1,5 @@
 // Types for cache.mjs, so TypeScript code (media/src/worker-bin.ts, tests) can
-// share the plain-JS cache logic that scripts/setup-worker.mjs also uses.
+// share the plain-JS cache logic that provision.mjs (scripts/setup-worker.mjs) also uses.
 
 export interface WorkerCacheEntry {
   /** mediasoup-worker-<version>-<platform>-<arch>-<shim hash> */

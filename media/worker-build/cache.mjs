@@ -1,5 +1,5 @@
 // Where a provisioned mediasoup-worker lives, and how to tell a good cache entry
-// from a broken one. Shared by scripts/setup-worker.mjs (which fills the cache)
+// from a broken one. Shared by provision.mjs / store.mjs (which fill the cache)
 // and media/src/worker-bin.ts (which only reads it), so both always agree on
 // the path. Node built-ins only: this runs before and while deps install.
 import { spawnSync } from "node:child_process";

@@ -1,4 +1,4 @@
-// Cache logic of scripts/setup-worker.mjs against a throw-away cache directory.
+// Cache logic of media/worker-build/ (provision.mjs) against a throw-away cache directory.
 // The real from-scratch build (minutes) is not repeated here: builds are
 // replaced by a stub that hands back a copy of the already provisioned binary,
 // which is enough to see which path ensureWorker takes.
@@ -22,13 +22,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import {
-  ensureWorker,
-  extractFromTar,
-  installIntoCache,
-  prebuiltAssetName,
-  prepareSources,
-} from "../../../scripts/setup-worker.mjs";
 import { resolveWorkerBin } from "../../src/sfu/worker-bin.js";
 import {
   checkCacheEntry,
@@ -40,6 +33,10 @@ import {
   type WorkerCacheEntry,
   workerCacheEntry,
 } from "../../worker-build/cache.mjs";
+import { extractFromTar, prebuiltAssetName } from "../../worker-build/prebuilt.mjs";
+import { ensureWorker } from "../../worker-build/provision.mjs";
+import { prepareSources } from "../../worker-build/source-build.mjs";
+import { installIntoCache } from "../../worker-build/store.mjs";
 
 const REPO = resolve(import.meta.dirname, "..", "..", "..");
 const SCRIPT = join(REPO, "scripts", "setup-worker.mjs");
