@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
-import { verifyJoinTokenSync } from "@nexus/platform/join-token";
-import { AppError } from "@nexus/shared/errors";
 import { subscribeMeetingEvents } from "./cluster/bus-subscriber.js";
 import { startHeartbeat } from "./cluster/heartbeat.js";
-import { ensureOwnership } from "./cluster/ownership.js";
 import type { MediaConfig } from "./config.js";
 import { HANDLERS } from "./handlers/index.js";
 import { leftLobby } from "./handlers/lobby.js";
@@ -22,6 +19,7 @@ import { RoomManager } from "./sfu/rooms.js";
 import { TransportBytes } from "./sfu/transport-bytes.js";
 import { resolveWorkerBin } from "./sfu/worker-bin.js";
 import { WorkerPool } from "./sfu/worker-pool.js";
+import { createAdmission } from "./signal/admission.js";
 import { startSignalServer } from "./signal/server.js";
 import { UsedTokens } from "./signal/used-tokens.js";
 
@@ -126,34 +124,17 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
   const refusals = createJoinCounter(metrics);
   const usedTokens = new UsedTokens(() => now().getTime());
 
-  const authenticate = async ({ token, resume }: { token: string; resume: string }) => {
-    try {
-      if (resume) {
-        const found = rooms.resumable(resume);
-        if (!found) throw new AppError("unauthorized", "that session has ended; join again");
-        return { claims: found.peer.claims, resumePeer: found, meeting: null };
-      }
-      if (!token) throw new AppError("unauthorized", "join token required");
-      const { claims, expiresAt } = verifyJoinTokenSync(token, {
-        secret: config.joinTokenSecret,
-        hostId,
-        now: now(),
-      });
-      if (!usedTokens.use(claims.jti, expiresAt.getTime()))
-        throw new AppError("unauthorized", "join token already used");
-      if (rooms.isDraining && !rooms.get(claims.meeting_id)) {
-        throw new AppError("unavailable", "this media host is draining");
-      }
-      const meeting = await liveMeetings.get(claims.tenant_id, claims.meeting_id);
-      if (!meeting) throw new AppError("not_found", "meeting not found");
-      if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
-      await ensureOwnership(registry, claims.meeting_id, hostId, config.claimTtlMs);
-      return { claims, resumePeer: null, meeting };
-    } catch (error) {
-      refusals.inc({ code: error instanceof AppError ? error.code : "internal" });
-      throw error;
-    }
-  };
+  const authenticate = createAdmission({
+    hostId,
+    joinTokenSecret: config.joinTokenSecret,
+    claimTtlMs: config.claimTtlMs,
+    rooms,
+    meetings: liveMeetings,
+    registry,
+    usedTokens,
+    now,
+    refused: (code) => refusals.inc({ code }),
+  });
 
   let server: Awaited<ReturnType<typeof startSignalServer>>;
   try {

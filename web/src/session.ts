@@ -1,5 +1,6 @@
 import type { JoinAnswer } from "@nexus/shared/rest/join";
 import { SignalingClient, SignalingError, type WebSocketLike } from "@nexus/shared/signaling/client";
+import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import type { ChatMessageWire } from "@nexus/shared/signaling/meeting";
 import type { MediaSource, ParticipantState, PeerInfo, ProducerInfo } from "@nexus/shared/signaling/peer";
 import type { JoinedAck } from "@nexus/shared/signaling/requests";
@@ -706,8 +707,20 @@ export class MeetingSession {
   private onSocketClosed(code: number, reason: string): void {
     if (this.closing) return;
     if (this.phase === "joined" || this.phase === "waiting" || this.phase === "connecting") {
-      this.error = reason ? `Disconnected: ${reason}` : `Disconnected from the meeting (${code}).`;
-      void this.close("failed");
+      const told: Partial<Record<number, [string, Phase]>> = {
+        [CLOSE_CODES.meetingEnded]: ["The meeting has ended.", "ended"],
+        [CLOSE_CODES.denied]: ["A host turned you away from the meeting.", "denied"],
+        [CLOSE_CODES.replaced]: ["This meeting was opened in another tab or window.", "left"],
+        [CLOSE_CODES.shuttingDown]: ["The media server restarted. Join again.", "failed"],
+        [CLOSE_CODES.rateLimited]: ["Disconnected: too many messages.", "failed"],
+        [CLOSE_CODES.tooSlow]: ["Disconnected: the connection was too slow.", "failed"],
+      };
+      const [message, phase] = told[code] ?? [
+        reason ? `Disconnected: ${reason}` : `Disconnected from the meeting (${code}).`,
+        "failed" as Phase,
+      ];
+      this.error = message;
+      void this.close(phase);
     }
   }
 

@@ -22,6 +22,9 @@ export interface Session {
   lobby?: LobbyEntry | null;
 }
 
+/** What admission of an upgrade decides, before the socket exists. */
+export type Admitted = Pick<Session, "claims" | "resumePeer" | "meeting">;
+
 export interface HandlerContext {
   session: Session;
   rooms: RoomManager;

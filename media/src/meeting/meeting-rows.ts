@@ -1,9 +1,10 @@
 import { type Db, meetings } from "@nexus/drizzle";
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, ne, type SQL, sql } from "drizzle-orm";
 
 /**
- * What a media host changes on a meeting's own row: the host controls' switches and the end of the meeting.
- * (The scheduled -> active change of a first join rides in the participant log's batched join statement.)
+ * Everything a media host changes on a meeting's own row, in this one file: the host controls' switches, the
+ * end of the meeting, and the scheduled -> active change of a first join (as a statement the participant log
+ * embeds in its batched join, so a burst of first joins costs no extra round trip).
  */
 export class MeetingRows {
   constructor(
@@ -57,4 +58,23 @@ export class MeetingRows {
       .limit(1);
     return row ? { status: row.status, emptyTimeoutSeconds: row.settings.empty_timeout_seconds } : null;
   }
+}
+
+/**
+ * Marks meetings active on their first join: an UPDATE ... RETURNING for a data-modifying CTE. The four
+ * arguments are SQL for the host id and three parallel arrays (tenant ids, meeting ids, timestamps);
+ * meetings no longer `scheduled` are left alone.
+ */
+export function startMeetingsSql(args: {
+  host: unknown;
+  tenantIds: unknown;
+  meetingIds: unknown;
+  at: unknown;
+}): SQL {
+  return sql`update ${meetings} set status = 'active', started_at = s.at, media_host_id = ${args.host}::text,
+          updated_at = s.at
+        from unnest(${args.tenantIds}::text[], ${args.meetingIds}::uuid[], ${args.at}::timestamptz[])
+          as s(tenant_id, id, at)
+        where ${meetings.tenantId} = s.tenant_id and ${meetings.id} = s.id and ${meetings.status} = 'scheduled'
+        returning 1`;
 }

@@ -1,4 +1,4 @@
-import { type Db, meetingStats, meetings, participants } from "@nexus/drizzle";
+import { type Db, meetingStats, participants } from "@nexus/drizzle";
 import type { Logger } from "@nexus/platform";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import { and, eq, sql } from "drizzle-orm";
@@ -6,6 +6,7 @@ import { BatchWindow } from "../db/batch-window.js";
 import { prepareSql } from "../db/prepared.js";
 import type { Peer } from "../sfu/peer.js";
 import type { Room } from "../sfu/room.js";
+import { startMeetingsSql } from "./meeting-rows.js";
 
 type JoinedOp = {
   kind: "joined";
@@ -348,12 +349,7 @@ function recorderStatements(db: Db) {
           updated_at = excluded.updated_at
         returning 1
       ), started as (
-        update ${meetings} set status = 'active', started_at = s.at, media_host_id = ${p("host")}::text,
-          updated_at = s.at
-        from unnest(${p("startTenants")}::text[], ${p("startMeetings")}::uuid[], ${p("startAt")}::timestamptz[])
-          as s(tenant_id, id, at)
-        where ${meetings.tenantId} = s.tenant_id and ${meetings.id} = s.id and ${meetings.status} = 'scheduled'
-        returning 1
+        ${startMeetingsSql({ host: p("host"), tenantIds: p("startTenants"), meetingIds: p("startMeetings"), at: p("startAt") })}
       )
       select (select count(*) from written) as participants, (select count(*) from stats) as stats,
         (select count(*) from started) as started`,

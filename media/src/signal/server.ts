@@ -3,7 +3,7 @@ import type { Logger } from "@nexus/platform";
 import { AppError, isAppError } from "@nexus/shared/errors";
 import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import type { RequestType } from "@nexus/shared/signaling/requests";
-import type { HandlerContext, HandlerGroup, Session } from "../handlers/types.js";
+import type { Admitted, HandlerContext, HandlerGroup, Session } from "../handlers/types.js";
 import type { RoomChannel } from "../sfu/room-channel.js";
 import { ClientConnection, TopicChannel } from "./connection.js";
 import { createDispatch, errorBody, idOf, reply } from "./dispatch.js";
@@ -20,7 +20,7 @@ export interface SignalServerOptions {
   logger: Logger;
   handlers: HandlerGroup<RequestType>;
   /** Runs before the upgrade; throwing an AppError refuses the connection with its HTTP status. */
-  authenticate(query: { token: string; resume: string }): Promise<Omit<Session, "conn" | "room" | "peer">>;
+  authenticate(query: { token: string; resume: string }): Promise<Admitted>;
   context(session: Session): HandlerContext;
   /** The session's socket closed (for any reason). */
   onSessionClosed(session: Session): void;
@@ -28,7 +28,7 @@ export interface SignalServerOptions {
 }
 
 interface UserData {
-  auth: Omit<Session, "conn" | "room" | "peer"> | null;
+  auth: Admitted | null;
   session: Session | null;
   conn: ClientConnection | null;
   bucket: { tokens: number; at: number; strikes: number };
