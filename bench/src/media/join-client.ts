@@ -1,9 +1,9 @@
 /**
  * The client side of `bench:join`: a bare-bones protocol client (requests `{ id, type, data }`, acks matched
  * by id, notifications ignored) that joins, opens a recv transport, consumes the room's video producer and
- * resumes it. Used in-process by join-latency.ts with `--in-process`, otherwise run as its own process on the
- * other core: it reads one command per stdin line (`{"seq":n}` or `{"conc":n}`), signs its own join tokens
- * (control's job in production, so not the media host's CPU) and answers one JSON line of samples.
+ * resumes it. join-latency.ts runs it as its own process on the other core: it reads one command per stdin
+ * line (`{"seq":n}` or `{"conc":n}`), signs its own join tokens (control's job in production, so not the media
+ * host's CPU) and answers one JSON line of samples.
  */
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
@@ -16,8 +16,6 @@ export interface Sample {
   joinAckMs: number;
   /** join-meeting sent until the resume-consumer ack: "first consumer ready". */
   readyMs: number;
-  /** Concurrent joins: ms from the wave's start to open, join ack, transport ack, consume ack, resume ack. */
-  stages?: number[];
 }
 
 export interface JoinTarget {
@@ -28,7 +26,7 @@ export interface JoinTarget {
   secret: string;
 }
 
-export const joinToken = (target: JoinTarget): Promise<string> =>
+const joinToken = (target: JoinTarget): Promise<string> =>
   memberToken(target, { secret: target.secret, ttlSeconds: 600 });
 
 function openClient(url: string): Promise<{
@@ -95,7 +93,7 @@ function openClient(url: string): Promise<{
   });
 }
 
-export async function oneJoin(wsUrl: string, token: string, origin?: number): Promise<Sample> {
+async function oneJoin(wsUrl: string, token: string): Promise<Sample> {
   const t0 = performance.now();
   const c = await openClient(`${wsUrl}/?token=${encodeURIComponent(token)}`);
   const t1 = performance.now();
@@ -105,23 +103,19 @@ export async function oneJoin(wsUrl: string, token: string, origin?: number): Pr
   const producer = peers.flatMap((p) => p.producers).find((p) => p.kind === "video");
   if (!producer) throw new Error("no video producer in the room");
   const transport = await c.request("create-transport", { direction: "recv" });
-  const tT = performance.now();
   const consumer = await c.request("consume", {
     transport_id: transport.transport_id,
     producer_id: producer.producer_id,
     rtp_capabilities: joined.router_rtp_capabilities,
   });
-  const tC = performance.now();
   await c.request("resume-consumer", { consumer_id: consumer.consumer_id });
   const t3 = performance.now();
   c.close();
-  const sample: Sample = { connectMs: t1 - t0, joinAckMs: t2 - t1, readyMs: t3 - t1 };
-  if (origin !== undefined) sample.stages = [t1, t2, tT, tC, t3].map((t) => t - origin);
-  return sample;
+  return { connectMs: t1 - t0, joinAckMs: t2 - t1, readyMs: t3 - t1 };
 }
 
 /** n joins one after another; tokens are signed before the first, outside the measured time. */
-export async function sequential(target: JoinTarget, n: number): Promise<Sample[]> {
+async function sequential(target: JoinTarget, n: number): Promise<Sample[]> {
   const tokens = await Promise.all(Array.from({ length: n }, () => joinToken(target)));
   const out: Sample[] = [];
   for (const t of tokens) out.push(await oneJoin(target.wsUrl, t));
@@ -129,10 +123,9 @@ export async function sequential(target: JoinTarget, n: number): Promise<Sample[
 }
 
 /** n joins started at once. */
-export async function concurrent(target: JoinTarget, n: number): Promise<Sample[]> {
+async function concurrent(target: JoinTarget, n: number): Promise<Sample[]> {
   const tokens = await Promise.all(Array.from({ length: n }, () => joinToken(target)));
-  const origin = performance.now();
-  return Promise.all(tokens.map((t) => oneJoin(target.wsUrl, t, origin)));
+  return Promise.all(tokens.map((t) => oneJoin(target.wsUrl, t)));
 }
 
 /** Child-process mode: argv[2] is the JoinTarget as JSON. */

@@ -3,11 +3,11 @@
  * create-transport (recv), consume of the producer already in the room, resume-consumer. The figure is
  * join-meeting sent -> resume-consumer acked ("first consumer ready"); the WebSocket upgrade (token check,
  * meeting lookup) is reported beside it. Baseline in the same run: the same mediasoup steps called in-process
- * on a bare Worker/Router/WebRtcServer (no signaling, no room logic), so what signaling and our handlers add
- * is visible.
+ * on a bare Worker/Router/WebRtcServer (no signaling, no room logic; the router has our rooms' codec list, so
+ * the capabilities a consume validates and clones are as large on both paths), so what signaling and our
+ * handlers add is visible.
  *
- *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 10] [--warmup-waves 60] [--in-process] [--profile]
- *                         [--bare-codecs room|small] [--dump-waves]
+ *   npm run bench:join -- [--sequential 100] [--concurrent 20] [--waves 10] [--warmup-waves 60] [--profile]
  *
  * Warm-up: both paths first run `--warmup-waves` unrecorded waves of concurrent joins (60 x 20 = 1,200 joins,
  * about ten seconds). V8 compiles a path's hot functions only after they have run for a while, on this
@@ -20,11 +20,6 @@
  * process's CPU per join is printed. (A minimal hand-written WebSocket client was tried in its place: the
  * figures did not move, 3 paired runs, so the clients' own queue is not what the joins wait for.)
  *
- * Diagnostics (environment): BENCH_CLIENT_PROFILE=dir writes a V8 profile of the client process there;
- * BENCH_HEAP_PROFILE=file writes a sampling heap profile (all allocations, collected ones included) of the
- * server over our measured concurrent waves; BENCH_TRACE_OPT=1 turns on V8's --trace-opt/--trace-deopt in the
- * server after the warm-up (how much V8 still compiles while we measure).
- *
  * `--profile` records a V8 CPU profile of this process (the server side) over our concurrent waves only, then
  * one over the bare waves (run after ours), writes them to bench/.profiles/join-concurrent.cpuprofile and
  * join-concurrent-bare.cpuprofile and prints each path's busy CPU per join and the functions it went to.
@@ -32,7 +27,6 @@
  * Placement (2 cores): this process is the server (our media host and the bare baseline, each with its
  * mediasoup worker) on BENCH_SERVER_CPUS (0); the clients (join-client.ts) are a separate node process on
  * BENCH_LOAD_CPUS (1) with PostgreSQL, so client JSON work does not share the server's event loop.
- * `--in-process` keeps the earlier layout: clients in this process, everything Node on CPU 1, workers on 0.
  *
  * Our host uses a real PostgreSQL (testkit) for its meeting lookup and participant rows, as in production.
  * The router's RTP capabilities from the join-meeting ack are used as the client's (no mediasoup-client
@@ -63,7 +57,7 @@ import {
   startOurHost,
   threadsCpuNs,
 } from "./common.js";
-import { concurrent, type JoinTarget, type Sample, sequential } from "./join-client.js";
+import type { JoinTarget, Sample } from "./join-client.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -72,56 +66,27 @@ const { values: args } = parseArgs({
     waves: { type: "string", default: "10" },
     /** Unrecorded concurrent waves on both paths before the measured blocks (JIT warm-up). */
     "warmup-waves": { type: "string", default: "60" },
-    "in-process": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
-    /** "room": the bare router gets our rooms' codec list (default); "small": opus + VP8 only, as before. */
-    "bare-codecs": { type: "string", default: "room" },
-    /** Print each concurrent wave's join times, sorted: shows whether the joins finish together. */
-    "dump-waves": { type: "boolean", default: false },
   },
 });
 const SEQ = Number(args.sequential);
 const CONC = Number(args.concurrent);
 const WAVES = Number(args.waves);
 const WARMUP_WAVES = Number(args["warmup-waves"]);
-const IN_PROCESS = args["in-process"];
 /** CPU-profile this process (the server) over our concurrent waves only; the bare waves then run after them. */
 const PROFILE = args.profile;
-const BARE_CODECS = args["bare-codecs"];
-const DUMP_WAVES = args["dump-waves"];
-const SMALL_CODECS: ms.RouterRtpCodecCapability[] = [
-  { kind: "audio", mimeType: "audio/opus", clockRate: 48_000, channels: 2 },
-  { kind: "video", mimeType: "video/VP8", clockRate: 90_000 },
-];
 
 interface Clients {
   run(cmd: { seq: number } | { conc: number }): Promise<Sample[]>;
-  /** The client process's CPU over its concurrent waves since the last reset (child process only). */
+  /** The client process's CPU over its concurrent waves since the last reset. */
   cpu: { us: number; joins: number };
   close(): Promise<void>;
-}
-
-function inProcessClients(target: JoinTarget): Clients {
-  return {
-    run: (cmd) => ("seq" in cmd ? sequential(target, cmd.seq) : concurrent(target, cmd.conc)),
-    cpu: { us: 0, joins: 0 },
-    close: async () => {},
-  };
 }
 
 /** The clients as their own node process on the load core; one command per line, one answer per line. */
 async function childClients(target: JoinTarget): Promise<Clients> {
   const file = join(BENCH_DIR, "src/media/join-client.ts");
-  const profileDir = process.env.BENCH_CLIENT_PROFILE;
-  const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const argv = pinned(LOAD_CPUS, [
-    process.execPath,
-    ...prof,
-    "--import",
-    "tsx",
-    file,
-    JSON.stringify(target),
-  ]);
+  const argv = pinned(LOAD_CPUS, [process.execPath, "--import", "tsx", file, JSON.stringify(target)]);
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
     cwd: BENCH_DIR,
     stdio: ["pipe", "pipe", "inherit"],
@@ -144,7 +109,7 @@ async function childClients(target: JoinTarget): Promise<Clients> {
     },
     async close() {
       child.stdin!.end();
-      // It exits by itself once its input ends (and writes its profile then); stopChild is the fallback.
+      // It exits by itself once its input ends; stopChild is the fallback.
       await Promise.race([
         new Promise((r) => child.once("exit", r)),
         new Promise((r) => setTimeout(r, 5000)),
@@ -219,11 +184,9 @@ async function main() {
   // PostgreSQL inherits the affinity of the process that starts it: start it from the load core.
   pinSelf(LOAD_CPUS);
   const pg = await realPostgres();
-  if (!IN_PROCESS) pinSelf(SERVER_CPUS);
+  pinSelf(SERVER_CPUS);
   console.log(
-    IN_PROCESS
-      ? `join latency, --in-process: node (server + clients) and PostgreSQL on CPU ${LOAD_CPUS}, workers on CPU ${SERVER_CPUS}; ${loadLine()}`
-      : `join latency: server node + workers on CPU ${SERVER_CPUS}; client process and PostgreSQL on CPU ${LOAD_CPUS}; ${loadLine()}`,
+    `join latency: server node + workers on CPU ${SERVER_CPUS}; client process and PostgreSQL on CPU ${LOAD_CPUS}; ${loadLine()}`,
   );
 
   // Every port below Linux's ephemeral range (32768-60999): a client-heavy run beside this one (thousands of
@@ -249,7 +212,7 @@ async function main() {
   const router = await worker.createRouter({
     // The same codecs as our rooms: the capabilities a consume validates and clones are as large on both
     // paths (with only opus + VP8 here, the bare consume handled a third of ours' capability entries).
-    mediaCodecs: BARE_CODECS === "room" ? MEDIA_CODECS : SMALL_CODECS,
+    mediaCodecs: MEDIA_CODECS,
   });
   const server = await worker.createWebRtcServer({
     listenInfos: [
@@ -274,7 +237,7 @@ async function main() {
     hostId: ours.host.hostId,
     secret: JOIN_SECRET,
   };
-  const clients = IN_PROCESS ? inProcessClients(target) : await childClients(target);
+  const clients = await childClients(target);
   const settle = async () => {
     // Our peers leave on close (grace 0); let the room settle before the next block.
     const deadline = Date.now() + 10_000;
@@ -298,7 +261,6 @@ async function main() {
   }
   await settle();
 
-  if (process.env.BENCH_TRACE_OPT) (await import("node:v8")).setFlagsFromString("--trace-opt --trace-deopt");
   clients.cpu.us = 0;
   clients.cpu.joins = 0;
   const oursSeq: Sample[] = [];
@@ -307,7 +269,7 @@ async function main() {
   const oursWaveP50: number[] = [];
   const bareConc: Sample[] = [];
   // CPU of this process (server side, main thread and its helpers) and of each worker, per path, so the
-  // figures can be compared per join whatever the clients' speed. In --in-process mode ours includes the clients.
+  // figures can be compared per join whatever the clients' speed.
   const oursWorkerPid = ours.host.pool.workers[0]!.pid;
   // Per path and per phase: a sequential join and a join among 20 simultaneous ones cost differently (the
   // latter share batched database writes and broadcasts), so each is reported apart.
@@ -370,46 +332,15 @@ async function main() {
       );
     });
   const profiler = PROFILE ? await startProfiler("join-concurrent") : null;
-  const heapSession = process.env.BENCH_HEAP_PROFILE ? new Session() : null;
-  if (heapSession) {
-    heapSession.connect();
-    await heapSession.post("HeapProfiler.enable");
-    // Node 20's protocol types lack the two flags that keep collected objects in the profile.
-    await heapSession.post("HeapProfiler.startSampling", {
-      samplingInterval: 4096,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    } as never);
-  }
   for (let wave = 0; wave < WAVES; wave++) {
     // The wave's leaves (on socket close) are counted with it: settle() waits for them.
     await metered("ours", CONC, async () => {
-      const elu0 = performance.eventLoopUtilization();
-      const w0 = performance.now();
       const samples = await clients.run({ conc: CONC });
-      const elu = performance.eventLoopUtilization(elu0);
       oursConc.push(...samples);
-      if (DUMP_WAVES) {
-        const sorted = [...samples].sort((a, b) => a.readyMs - b.readyMs);
-        console.log(
-          `wave ${oursWaveP50.length + 1}, ready ms: ${sorted.map((x) => x.readyMs.toFixed(0)).join(" ")}`,
-        );
-        console.log(
-          `  ${(performance.now() - w0).toFixed(1)} ms with the client's token signing; the server's event loop ` +
-            `was busy ${elu.active.toFixed(1)} ms of it (${(elu.utilization * 100).toFixed(0)}%)`,
-        );
-        console.log("  from the wave's start (ms): open, join ack, transport ack, consume ack, resume ack");
-        for (const x of sorted) console.log(`  ${x.stages?.map((t) => t.toFixed(1).padStart(6)).join(" ")}`);
-      }
       oursWaveP50.push(p50Of(samples));
       await settle();
     });
     if (!profiler) await bareWave();
-  }
-  if (heapSession) {
-    const { profile } = await heapSession.post("HeapProfiler.stopSampling");
-    writeFileSync(process.env.BENCH_HEAP_PROFILE!, JSON.stringify(profile));
-    heapSession.disconnect();
   }
   if (profiler) {
     const report = await profiler.stop(oursConc.length);
@@ -454,16 +385,13 @@ async function main() {
   const cpuLine = (label: string, o: ReturnType<typeof meter>, b: ReturnType<typeof meter>) =>
     `CPU per join, ${label} (µs): ours node ${per(o.node, o.joins)} (system ${per(o.sys, o.joins)}) + worker ${per(o.worker, o.joins)}; ` +
     `bare node ${per(b.node, b.joins)} (system ${per(b.sys, b.joins)}) + worker ${per(b.worker, b.joins)}` +
-    (IN_PROCESS ? " (ours' node figure includes the clients)" : "") +
     `; context switches per join: ours ${ratioOf(o.switches, o.joins)} (worker ${ratioOf(o.workerSwitches, o.joins)}), ` +
     `bare ${ratioOf(b.switches, b.joins)} (worker ${ratioOf(b.workerSwitches, b.joins)})`;
   console.log(cpuLine("sequential", cpu.oursSeq, cpu.bareSeq));
   console.log(cpuLine("concurrent", cpu.ours, cpu.bare));
-  if (clients.cpu.joins) {
-    console.log(
-      `client process CPU per concurrent join (signing its token included): ${per(clients.cpu.us / 1000, clients.cpu.joins)} µs`,
-    );
-  }
+  console.log(
+    `client process CPU per concurrent join (signing its token included): ${per(clients.cpu.us / 1000, clients.cpu.joins)} µs`,
+  );
   worker.close();
   await ours.close();
   await pg.stop();

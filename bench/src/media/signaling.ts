@@ -12,9 +12,7 @@
  *   run with --expose-gc and collect on SIGUSR2, the same way), with the live JS heap (heapUsed) then.
  *
  *   npm run bench:signaling -- [--idle 5000] [--members 500] [--senders 50] [--rounds 2] [--warmup 1000]
- *                                [--prof-dir DIR]
  *   --warmup: sockets opened and closed before the idle baseline is read (0: none, as before).
- *   --prof-dir: both servers run with --cpu-prof and write their V8 CPU profiles into DIR.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -34,7 +32,6 @@ const { values: args } = parseArgs({
     senders: { type: "string", default: "50" },
     rounds: { type: "string", default: "2" },
     warmup: { type: "string", default: "1000" },
-    "prof-dir": { type: "string" },
   },
 });
 const IDLE = Number(args.idle);
@@ -70,10 +67,8 @@ interface Server {
 
 async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   const file = join(BENCH_DIR, "src/media/signaling", kind === "ours" ? "server-ours.ts" : "server-ws.ts");
-  // Node names each thread's profile CPU.<date>.<pid>.<tid>...; the tsx loader runs on a thread of its own.
-  const prof = args["prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["prof-dir"]}/${kind}`] : [];
   // node --import tsx keeps the server in one process, so its pid is the one whose CPU and RSS are read.
-  const argv = pinned(SERVER_CPUS, [process.execPath, "--expose-gc", ...prof, "--import", "tsx", file]);
+  const argv = pinned(SERVER_CPUS, [process.execPath, "--expose-gc", "--import", "tsx", file]);
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: BENCH_DIR,
     env: {
