@@ -4,3 +4,4 @@ export * from "./meetings.js";
 export * from "./participants.js";
 export * from "./password-attempts.js";
 export * from "./recordings.js";
+export * from "./webhooks.js";

@@ -6,3 +6,4 @@ export * from "./messages.js";
 export * from "./participants.js";
 export * from "./recordings.js";
 export * from "./stats.js";
+export * from "./webhooks.js";
