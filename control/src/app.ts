@@ -9,6 +9,7 @@ import { notFound, onError } from "./http.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { historyRoutes } from "./routes/history.js";
+import { invitationRoutes } from "./routes/invitations.js";
 import { joinRoutes } from "./routes/join.js";
 import { meetingRoutes } from "./routes/meetings.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -79,6 +80,7 @@ export function createApp(deps: ControlDeps) {
     .route("/api/meetings", meetingRoutes())
     .route("/api/meetings", joinRoutes())
     .route("/api/meetings", historyRoutes())
+    .route("/api/meetings", invitationRoutes())
     .route("/api/webhooks", webhookRoutes());
   app.onError(onError);
   app.notFound(notFound);

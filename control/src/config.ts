@@ -34,6 +34,8 @@ const EnvSchema = v.object({
   REDIS_HOST: v.optional(nonEmpty),
   REDIS_PORT: v.optional(int(1, 65_535), "6379"),
   REDIS_PASSWORD: v.optional(v.string()),
+  PUBLIC_URL: v.optional(v.pipe(url, v.regex(/^https?:\/\//, "must be an http(s) URL"))),
+  INVITE_ORGANIZER_EMAIL: v.optional(v.pipe(nonEmpty, v.email()), "noreply@nexus-meet.invalid"),
   WEBHOOK_DISPATCH: v.optional(v.picklist(["0", "1"]), "1"),
   WEBHOOK_POLL_MS: v.optional(int(10, 60_000), "1000"),
   WEBHOOK_TIMEOUT_MS: v.optional(int(100, 60_000), "10000"),
@@ -66,6 +68,11 @@ export interface ControlConfig {
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
   webhooks: WebhookDispatchConfig;
+  invitations: {
+    /** The web client's address in invitation links; null: the address the request came to. */
+    publicUrl: string | null;
+    organizerEmail: string;
+  };
 }
 
 /** The outbox dispatcher (see services/webhook-dispatcher.ts). */
@@ -155,6 +162,7 @@ export function loadControlConfig(env: Env): ControlConfig {
     hostMaxAgeMs: e.HOST_MAX_AGE_MS,
     meetingClaimTtlMs: e.MEETING_CLAIM_TTL_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
+    invitations: { publicUrl: e.PUBLIC_URL ?? null, organizerEmail: e.INVITE_ORGANIZER_EMAIL },
     webhooks: {
       dispatch: e.WEBHOOK_DISPATCH === "1",
       pollMs: e.WEBHOOK_POLL_MS,

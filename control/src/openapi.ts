@@ -133,6 +133,13 @@ const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "get",
+    path: "/api/meetings/{id}/invite.ics",
+    summary: "The meeting as an iCalendar invitation (RFC 5545; METHOD:CANCEL once deleted)",
+    ok: { status: 200, description: "text/calendar" },
+    errors: [401, 404, 409],
+  },
+  {
+    method: "get",
     path: "/api/webhooks",
     summary: "The tenant's webhook endpoints (admin)",
     ok: { status: 200, schema: WebhookPageSchema },
