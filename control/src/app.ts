@@ -7,6 +7,8 @@ import { bodyReader } from "./body.js";
 import type { AppEnv, ControlDeps } from "./deps.js";
 import { notFound, onError } from "./http.js";
 import { docsRoutes } from "./routes/docs.js";
+import { guestRoutes } from "./routes/guest.js";
+import { guestLinkRoutes } from "./routes/guest-links.js";
 import { healthRoutes } from "./routes/health.js";
 import { historyRoutes } from "./routes/history.js";
 import { invitationRoutes } from "./routes/invitations.js";
@@ -67,6 +69,7 @@ export function createApp(deps: ControlDeps) {
       return next();
     })
     .use("/api/*", bodyReader(config.bodyLimitBytes))
+    .use("/guest/*", bodyReader(config.bodyLimitBytes))
     .use("/api/*", async (c, next) => {
       const match = BEARER.exec(c.req.header("Authorization") ?? "");
       if (!match) throw new AppError("unauthorized", "missing bearer token");
@@ -81,6 +84,8 @@ export function createApp(deps: ControlDeps) {
     .route("/api/meetings", joinRoutes())
     .route("/api/meetings", historyRoutes())
     .route("/api/meetings", invitationRoutes())
+    .route("/api/meetings", guestLinkRoutes())
+    .route("/guest", guestRoutes())
     .route("/api/webhooks", webhookRoutes());
   app.onError(onError);
   app.notFound(notFound);

@@ -1,4 +1,12 @@
 import { ErrorBodySchema, PageQuerySchema } from "@nexus/shared/rest/common";
+import {
+  CreatedGuestLinkSchema,
+  CreateGuestLinkBodySchema,
+  GuestJoinBodySchema,
+  GuestLinkInfoBodySchema,
+  GuestLinkInfoSchema,
+  GuestLinkListSchema,
+} from "@nexus/shared/rest/guest-links";
 import { HealthSchema } from "@nexus/shared/rest/health";
 import { JoinAnswerSchema, JoinBodySchema } from "@nexus/shared/rest/join";
 import {
@@ -137,6 +145,46 @@ const OPERATIONS: readonly Operation[] = [
     summary: "The meeting as an iCalendar invitation (RFC 5545; METHOD:CANCEL once deleted)",
     ok: { status: 200, description: "text/calendar" },
     errors: [401, 404, 409],
+  },
+  {
+    method: "post",
+    path: "/api/meetings/{id}/guest-links",
+    summary: "Create a guest link (the meeting's hosts); the answer carries the link, shown only here",
+    body: CreateGuestLinkBodySchema,
+    ok: { status: 201, schema: CreatedGuestLinkSchema },
+    errors: [400, 401, 403, 404, 409, 413],
+  },
+  {
+    method: "get",
+    path: "/api/meetings/{id}/guest-links",
+    summary: "The meeting's guest links with their use counts (the meeting's hosts)",
+    ok: { status: 200, schema: GuestLinkListSchema },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/meetings/{id}/guest-links/{linkId}",
+    summary: "Revoke a guest link",
+    ok: { status: 204, description: "revoked" },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "post",
+    path: "/guest/link",
+    summary: "What a guest link opens (no account needed)",
+    auth: false,
+    body: GuestLinkInfoBodySchema,
+    ok: { status: 200, schema: GuestLinkInfoSchema },
+    errors: [400, 403, 404],
+  },
+  {
+    method: "post",
+    path: "/guest/join",
+    summary: "Join through a guest link with a display name (no account; role guest, lobby unless waived)",
+    auth: false,
+    body: GuestJoinBodySchema,
+    ok: { status: 200, schema: JoinAnswerSchema },
+    errors: [400, 403, 404, 409, 423, 503],
   },
   {
     method: "get",

@@ -1,4 +1,5 @@
 export * from "./chat-messages.js";
+export * from "./guest-links.js";
 export * from "./meeting-stats.js";
 export * from "./meeting-tombstones.js";
 export * from "./meetings.js";

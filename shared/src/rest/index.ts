@@ -1,4 +1,5 @@
 export * from "./common.js";
+export * from "./guest-links.js";
 export * from "./health.js";
 export * from "./join.js";
 export * from "./meetings.js";
