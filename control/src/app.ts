@@ -7,10 +7,14 @@ import { bodyReader } from "./body.js";
 import type { AppEnv, ControlDeps } from "./deps.js";
 import { notFound, onError } from "./http.js";
 import { docsRoutes } from "./routes/docs.js";
+import { guestRoutes } from "./routes/guest.js";
+import { guestLinkRoutes } from "./routes/guest-links.js";
 import { healthRoutes } from "./routes/health.js";
 import { historyRoutes } from "./routes/history.js";
+import { invitationRoutes } from "./routes/invitations.js";
 import { joinRoutes } from "./routes/join.js";
 import { meetingRoutes } from "./routes/meetings.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { createMeetingQueries } from "./services/queries.js";
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -65,6 +69,7 @@ export function createApp(deps: ControlDeps) {
       return next();
     })
     .use("/api/*", bodyReader(config.bodyLimitBytes))
+    .use("/guest/*", bodyReader(config.bodyLimitBytes))
     .use("/api/*", async (c, next) => {
       const match = BEARER.exec(c.req.header("Authorization") ?? "");
       if (!match) throw new AppError("unauthorized", "missing bearer token");
@@ -77,7 +82,11 @@ export function createApp(deps: ControlDeps) {
     .route("/", docsRoutes())
     .route("/api/meetings", meetingRoutes())
     .route("/api/meetings", joinRoutes())
-    .route("/api/meetings", historyRoutes());
+    .route("/api/meetings", historyRoutes())
+    .route("/api/meetings", invitationRoutes())
+    .route("/api/meetings", guestLinkRoutes())
+    .route("/guest", guestRoutes())
+    .route("/api/webhooks", webhookRoutes());
   app.onError(onError);
   app.notFound(notFound);
   return app;

@@ -13,9 +13,12 @@ import { createUserVerifier } from "./auth.js";
 import type { ControlConfig } from "./config.js";
 import { type ControlDeps, createJoinSigner } from "./deps.js";
 import { createMetrics } from "./metrics.js";
+import { WebhookDispatcher } from "./services/webhook-dispatcher.js";
 
 export interface ControlRuntime {
   deps: ControlDeps;
+  /** The webhook outbox dispatcher, when `dispatchWebhooks` asked for one (closed first by close()). */
+  webhooks: WebhookDispatcher | undefined;
   /** Closes what this call opened (not what was passed in as overrides); safe to call twice. */
   close(): Promise<void>;
 }
@@ -25,6 +28,8 @@ export interface ComposeOptions {
   migrate?: boolean;
   /** An already-open database; its owner closes it. */
   database?: Database;
+  /** Run the webhook dispatcher in this process (long-lived entries: node, the one-process server). */
+  dispatchWebhooks?: boolean;
 }
 
 /** The Redis bus and host registry, from platform's one factory (it picks Redis for a REDIS_URL). */
@@ -89,9 +94,17 @@ export async function createControlDeps(
     joinSigner: overrides.joinSigner ?? createJoinSigner(config.joinToken),
   };
 
+  let webhooks: WebhookDispatcher | undefined;
+  if (options.dispatchWebhooks) {
+    const dispatcher = new WebhookDispatcher({ db, logger, config: config.webhooks }).start();
+    webhooks = dispatcher;
+    closers.push(() => dispatcher.close());
+  }
+
   let closing: Promise<void> | undefined;
   return {
     deps,
+    webhooks,
     close: () => {
       closing ??= (async () => {
         for (const close of closers.reverse()) {

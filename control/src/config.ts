@@ -34,6 +34,15 @@ const EnvSchema = v.object({
   REDIS_HOST: v.optional(nonEmpty),
   REDIS_PORT: v.optional(int(1, 65_535), "6379"),
   REDIS_PASSWORD: v.optional(v.string()),
+  PUBLIC_URL: v.optional(v.pipe(url, v.regex(/^https?:\/\//, "must be an http(s) URL"))),
+  INVITE_ORGANIZER_EMAIL: v.optional(v.pipe(nonEmpty, v.email()), "noreply@nexus-meet.invalid"),
+  WEBHOOK_DISPATCH: v.optional(v.picklist(["0", "1"]), "1"),
+  WEBHOOK_POLL_MS: v.optional(int(10, 60_000), "1000"),
+  WEBHOOK_TIMEOUT_MS: v.optional(int(100, 60_000), "10000"),
+  WEBHOOK_CONCURRENCY: v.optional(int(1, 256), "8"),
+  WEBHOOK_RETRY_BASE_MS: v.optional(int(10, 3_600_000), "1000"),
+  WEBHOOK_RETRY_MAX_MS: v.optional(int(10, 86_400_000), "600000"),
+  WEBHOOK_RETRY_FOR_SECONDS: v.optional(int(1, 30 * 86_400), "86400"),
 });
 
 export interface ControlConfig {
@@ -58,6 +67,25 @@ export interface ControlConfig {
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
+  webhooks: WebhookDispatchConfig;
+  invitations: {
+    /** The web client's address in invitation links; null: the address the request came to. */
+    publicUrl: string | null;
+    organizerEmail: string;
+  };
+}
+
+/** The outbox dispatcher (see services/webhook-dispatcher.ts). */
+export interface WebhookDispatchConfig {
+  /** Run the dispatcher in this process (node entry, one-process server). */
+  dispatch: boolean;
+  pollMs: number;
+  timeoutMs: number;
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** After this long since the event, a failing delivery is given up (status failed). */
+  retryForSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -134,5 +162,15 @@ export function loadControlConfig(env: Env): ControlConfig {
     hostMaxAgeMs: e.HOST_MAX_AGE_MS,
     meetingClaimTtlMs: e.MEETING_CLAIM_TTL_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
+    invitations: { publicUrl: e.PUBLIC_URL ?? null, organizerEmail: e.INVITE_ORGANIZER_EMAIL },
+    webhooks: {
+      dispatch: e.WEBHOOK_DISPATCH === "1",
+      pollMs: e.WEBHOOK_POLL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      retryForSeconds: e.WEBHOOK_RETRY_FOR_SECONDS,
+    },
   };
 }

@@ -1,4 +1,12 @@
 import { ErrorBodySchema, PageQuerySchema } from "@nexus/shared/rest/common";
+import {
+  CreatedGuestLinkSchema,
+  CreateGuestLinkBodySchema,
+  GuestJoinBodySchema,
+  GuestLinkInfoBodySchema,
+  GuestLinkInfoSchema,
+  GuestLinkListSchema,
+} from "@nexus/shared/rest/guest-links";
 import { HealthSchema } from "@nexus/shared/rest/health";
 import { JoinAnswerSchema, JoinBodySchema } from "@nexus/shared/rest/join";
 import {
@@ -12,6 +20,16 @@ import { ListMessagesQuerySchema, MessagePageSchema } from "@nexus/shared/rest/m
 import { ListParticipantsQuerySchema, ParticipantPageSchema } from "@nexus/shared/rest/participants";
 import { RecordingPageSchema } from "@nexus/shared/rest/recordings";
 import { MeetingStatsSchema } from "@nexus/shared/rest/stats";
+import {
+  CreateWebhookBodySchema,
+  ListWebhookDeliveriesQuerySchema,
+  UpdateWebhookBodySchema,
+  WebhookDeliveryPageSchema,
+  WebhookDeliverySchema,
+  WebhookPageSchema,
+  WebhookSchema,
+  WebhookWithSecretSchema,
+} from "@nexus/shared/rest/webhooks";
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 
@@ -123,6 +141,105 @@ const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "get",
+    path: "/api/meetings/{id}/invite.ics",
+    summary: "The meeting as an iCalendar invitation (RFC 5545; METHOD:CANCEL once deleted)",
+    ok: { status: 200, description: "text/calendar" },
+    errors: [401, 404, 409],
+  },
+  {
+    method: "post",
+    path: "/api/meetings/{id}/guest-links",
+    summary: "Create a guest link (the meeting's hosts); the answer carries the link, shown only here",
+    body: CreateGuestLinkBodySchema,
+    ok: { status: 201, schema: CreatedGuestLinkSchema },
+    errors: [400, 401, 403, 404, 409, 413],
+  },
+  {
+    method: "get",
+    path: "/api/meetings/{id}/guest-links",
+    summary: "The meeting's guest links with their use counts (the meeting's hosts)",
+    ok: { status: 200, schema: GuestLinkListSchema },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/meetings/{id}/guest-links/{linkId}",
+    summary: "Revoke a guest link",
+    ok: { status: 204, description: "revoked" },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "post",
+    path: "/guest/link",
+    summary: "What a guest link opens (no account needed)",
+    auth: false,
+    body: GuestLinkInfoBodySchema,
+    ok: { status: 200, schema: GuestLinkInfoSchema },
+    errors: [400, 403, 404],
+  },
+  {
+    method: "post",
+    path: "/guest/join",
+    summary: "Join through a guest link with a display name (no account; role guest, lobby unless waived)",
+    auth: false,
+    body: GuestJoinBodySchema,
+    ok: { status: 200, schema: JoinAnswerSchema },
+    errors: [400, 403, 404, 409, 423, 503],
+  },
+  {
+    method: "get",
+    path: "/api/webhooks",
+    summary: "The tenant's webhook endpoints (admin)",
+    ok: { status: 200, schema: WebhookPageSchema },
+    errors: [401, 403],
+  },
+  {
+    method: "post",
+    path: "/api/webhooks",
+    summary: "Register a webhook endpoint (admin); the answer carries the signing secret, shown only here",
+    body: CreateWebhookBodySchema,
+    ok: { status: 201, schema: WebhookWithSecretSchema },
+    errors: [400, 401, 403, 409, 413],
+  },
+  {
+    method: "get",
+    path: "/api/webhooks/{id}",
+    summary: "Get a webhook endpoint (admin)",
+    ok: { status: 200, schema: WebhookSchema },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "put",
+    path: "/api/webhooks/{id}",
+    summary: "Update a webhook endpoint (admin); rotate_secret answers the new secret once",
+    body: UpdateWebhookBodySchema,
+    ok: { status: 200, schema: WebhookSchema },
+    errors: [400, 401, 403, 404, 413],
+  },
+  {
+    method: "delete",
+    path: "/api/webhooks/{id}",
+    summary: "Delete a webhook endpoint and its delivery log (admin)",
+    ok: { status: 204, description: "deleted" },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "get",
+    path: "/api/webhooks/{id}/deliveries",
+    summary: "Delivery log of an endpoint (newest first, cursor pagination)",
+    query: ListWebhookDeliveriesQuerySchema,
+    ok: { status: 200, schema: WebhookDeliveryPageSchema },
+    errors: [400, 401, 403, 404],
+  },
+  {
+    method: "post",
+    path: "/api/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+    summary: "Send a delivery's event again, as a new delivery",
+    ok: { status: 202, schema: WebhookDeliverySchema },
+    errors: [401, 403, 404],
+  },
+  {
+    method: "get",
     path: "/health",
     summary: "Database and bus reachability",
     auth: false,
@@ -167,8 +284,8 @@ export function buildOpenApi() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const parameters: unknown[] = [];
-    if (op.path.includes("{id}")) {
-      parameters.push({ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } });
+    for (const [, name] of op.path.matchAll(/\{(\w+)\}/g)) {
+      parameters.push({ name, in: "path", required: true, schema: { type: "string", format: "uuid" } });
     }
     if (op.query) parameters.push(...queryParameters(op.query));
     const responses: Record<string, unknown> = {

@@ -60,13 +60,14 @@ const ON_DELETE: Record<string, string> = {
 export async function actualShape(query: Query, table: string): Promise<TableShape> {
   const shape: TableShape = { columns: {}, primaryKey: [], indexes: {}, foreignKeys: {} };
   const columns = await query(
-    `select column_name, data_type, is_nullable, column_default, is_identity
+    `select column_name, data_type, udt_name, is_nullable, column_default, is_identity
        from information_schema.columns where table_schema = 'public' and table_name = $1`,
     [table],
   );
   for (const c of columns) {
     shape.columns[String(c.column_name)] = {
-      type: String(c.data_type),
+      // An array column reads as ARRAY; its element type is the udt name without the leading underscore.
+      type: c.data_type === "ARRAY" ? `${String(c.udt_name).replace(/^_/, "")}[]` : String(c.data_type),
       notNull: c.is_nullable === "NO",
       hasDefault: c.column_default !== null,
       identity: c.is_identity === "YES",

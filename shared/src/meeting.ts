@@ -18,8 +18,11 @@ export const ROLES = ["admin", "host", "member"] as const;
 export const RoleSchema = v.picklist(ROLES);
 export type Role = v.InferOutput<typeof RoleSchema>;
 
-/** Role a participant holds inside one meeting (a member can be promoted to cohost by a host). */
-export const MEETING_ROLES = ["host", "cohost", "member"] as const;
+/**
+ * Role a participant holds inside one meeting (a member can be promoted to cohost by a host). A `guest`
+ * came through a guest link, has no account of the tenant, and is never promoted nor moderates.
+ */
+export const MEETING_ROLES = ["host", "cohost", "member", "guest"] as const;
 export const MeetingRoleSchema = v.picklist(MEETING_ROLES);
 export type MeetingRole = v.InferOutput<typeof MeetingRoleSchema>;
 

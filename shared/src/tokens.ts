@@ -36,5 +36,7 @@ export const JoinClaimsSchema = v.object({
   name: v.string(),
   role: MeetingRoleSchema,
   host_id: v.string(),
+  /** Wait in the lobby even when the meeting's lobby is off (guest links); absent: the meeting decides. */
+  lobby: v.optional(v.boolean()),
 });
 export type JoinClaims = v.InferOutput<typeof JoinClaimsSchema>;

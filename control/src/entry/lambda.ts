@@ -2,6 +2,7 @@ import { handle, type LambdaContext, type LambdaEvent } from "hono/aws-lambda";
 import { createApp } from "../app.js";
 import { createControlDeps } from "../compose.js";
 import { loadControlConfig } from "../config.js";
+import { WebhookDispatcher } from "../services/webhook-dispatcher.js";
 
 type App = ReturnType<typeof createApp>;
 type Handler = (event: LambdaEvent, context?: LambdaContext) => ReturnType<ReturnType<typeof handle>>;
@@ -34,3 +35,22 @@ export const handler: Handler = createLambdaHandler(async () => {
   const runtime = await createControlDeps(config, {}, { migrate: process.env.MIGRATE_ON_BOOT === "1" });
   return createApp(runtime.deps);
 });
+
+/**
+ * A scheduled invocation (e.g. an EventBridge rule every minute) drains the webhook outbox: with control
+ * as a function nothing runs between requests, so this is what delivers webhooks there.
+ */
+export const drainWebhooks = (() => {
+  let ready: Promise<WebhookDispatcher> | undefined;
+  return async (): Promise<{ attempts: number }> => {
+    ready ??= (async () => {
+      const config = loadControlConfig(process.env);
+      const { deps } = await createControlDeps(config, {}, {});
+      return new WebhookDispatcher({ db: deps.db, logger: deps.logger, config: config.webhooks });
+    })().catch((err: unknown) => {
+      ready = undefined;
+      throw err;
+    });
+    return { attempts: await (await ready).drain() };
+  };
+})();

@@ -14,7 +14,11 @@ try {
   throw err;
 }
 
-const runtime = await createControlDeps(config, {}, { migrate: process.env.MIGRATE_ON_BOOT !== "0" });
+const runtime = await createControlDeps(
+  config,
+  {},
+  { migrate: process.env.MIGRATE_ON_BOOT !== "0", dispatchWebhooks: config.webhooks.dispatch },
+);
 const { logger } = runtime.deps;
 const app = createApp(runtime.deps);
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {

@@ -108,6 +108,7 @@ export const meetingRoutes = () =>
         lobbyEnabled: body.lobby_enabled,
         passwordHash: body.password ? await hashPassword(body.password) : null,
         settings: { ...DEFAULT_MEETING_SETTINGS, ...body.settings },
+        invitees: body.invitees,
         createdBy: user.sub,
         at,
       });
@@ -135,6 +136,7 @@ export const meetingRoutes = () =>
       if (body.locked !== undefined) set.locked = body.locked;
       if (body.password !== undefined)
         set.passwordHash = body.password ? await hashPassword(body.password) : null;
+      if (body.invitees !== undefined) set.invitees = body.invitees;
       if (body.settings)
         set.settings = { ...DEFAULT_MEETING_SETTINGS, ...current.settings, ...body.settings };
       assertScheduleOrder(

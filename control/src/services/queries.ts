@@ -22,6 +22,8 @@ export interface NewMeeting {
   lobbyEnabled: boolean;
   passwordHash: string | null;
   settings: MeetingSettings;
+  /** Default none. */
+  invitees?: string[];
   createdBy: string;
   at: Date;
 }
@@ -70,6 +72,7 @@ export function createMeetingQueries(db: Db) {
         lobbyEnabled: ph("lobbyEnabled"),
         passwordHash: ph("passwordHash"),
         settings: ph("settings"),
+        invitees: ph("invitees"),
         createdBy: ph("createdBy"),
         createdAt: tsParam("at"),
         updatedAt: tsParam("at"),
@@ -119,6 +122,7 @@ export function createMeetingQueries(db: Db) {
         lobbyEnabled: m.lobbyEnabled,
         passwordHash: m.passwordHash,
         settings: m.settings,
+        invitees: m.invitees ?? [],
         createdBy: m.createdBy,
         at: m.at.toISOString(),
       });

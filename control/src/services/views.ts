@@ -29,6 +29,7 @@ export const meetingView = (m: MeetingRow): Meeting => ({
   locked: m.locked,
   has_password: m.passwordHash !== null,
   settings: { ...DEFAULT_MEETING_SETTINGS, ...m.settings },
+  invitees: m.invitees ?? [],
   created_by: m.createdBy,
   created_at: m.createdAt.toISOString(),
   updated_at: m.updatedAt.toISOString(),

@@ -24,6 +24,10 @@ export const meetings = pgTable(
     passwordHash: text("password_hash"),
     settings: jsonb("settings").$type<MeetingSettings>().notNull(),
     createdBy: text("created_by").notNull(),
+    /** Email addresses the calendar invitation names as attendees (lowercase, unique). */
+    invitees: jsonb("invitees").$type<string[]>().notNull().default([]),
+    /** iCalendar SEQUENCE: bumped by a trigger whenever what a calendar shows changes (migration 0005). */
+    icsSequence: integer("ics_sequence").notNull().default(0),
     /** The media host the meeting is placed on while live. */
     mediaHostId: text("media_host_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

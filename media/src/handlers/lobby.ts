@@ -47,7 +47,8 @@ export function lobbyGate(
     ctx.services.records.refused(claims.tenant_id, claims.meeting_id);
     throw new AppError("meeting_locked", "the meeting is locked");
   }
-  return meeting.lobbyEnabled ? { pass: false, wait: true } : { pass: true };
+  // A guest link's token may insist on the lobby whatever the meeting's switch says.
+  return meeting.lobbyEnabled || claims.lobby === true ? { pass: false, wait: true } : { pass: true };
 }
 
 /** Puts this connection in the lobby and tells the moderators; its answer is the lobby ack. */

@@ -1,4 +1,5 @@
 export * from "./common.js";
+export * from "./guest-links.js";
 export * from "./health.js";
 export * from "./join.js";
 export * from "./meetings.js";
@@ -6,3 +7,4 @@ export * from "./messages.js";
 export * from "./participants.js";
 export * from "./recordings.js";
 export * from "./stats.js";
+export * from "./webhooks.js";

@@ -20,6 +20,13 @@ const title = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
 const description = v.nullable(v.pipe(v.string(), v.maxLength(5000)));
 const maxParticipants = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
 const password = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** Whom the calendar invitation names as attendees; stored lowercase, each once. */
+export const MAX_INVITEES = 500;
+const invitees = v.pipe(
+  v.array(v.pipe(v.string(), v.trim(), v.maxLength(254), v.email(), v.toLowerCase())),
+  v.maxLength(MAX_INVITEES),
+  v.transform((list) => [...new Set(list)]),
+);
 
 export const CreateMeetingBodySchema = v.strictObject({
   title,
@@ -31,6 +38,7 @@ export const CreateMeetingBodySchema = v.strictObject({
   lobby_enabled: v.optional(v.boolean(), false),
   password: v.optional(v.nullable(password)),
   settings: v.optional(MeetingSettingsPatchSchema),
+  invitees: v.optional(invitees, []),
 });
 export type CreateMeetingBody = v.InferOutput<typeof CreateMeetingBodySchema>;
 
@@ -46,6 +54,8 @@ export const UpdateMeetingBodySchema = v.strictObject({
   locked: v.optional(v.boolean()),
   password: v.optional(v.nullable(password)),
   settings: v.optional(MeetingSettingsPatchSchema),
+  /** Replaces the list. */
+  invitees: v.optional(invitees),
 });
 export type UpdateMeetingBody = v.InferOutput<typeof UpdateMeetingBodySchema>;
 
@@ -73,6 +83,7 @@ export const MeetingSchema = v.object({
   locked: v.boolean(),
   has_password: v.boolean(),
   settings: MeetingSettingsSchema,
+  invitees: v.array(v.string()),
   created_by: v.string(),
   created_at: v.string(),
   updated_at: v.string(),

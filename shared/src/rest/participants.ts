@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { PARTICIPANT_STATUSES } from "../meeting.js";
+import { MeetingRoleSchema, PARTICIPANT_STATUSES } from "../meeting.js";
 import { PageQuerySchema, pageOf } from "./common.js";
 
 export const PARTICIPANT_STATUS_VALUES = PARTICIPANT_STATUSES;
@@ -14,7 +14,7 @@ export const ParticipantSchema = v.object({
   meeting_id: v.string(),
   user_id: v.string(),
   display_name: v.string(),
-  role: v.picklist(["host", "cohost", "member"]),
+  role: MeetingRoleSchema,
   status: v.picklist(PARTICIPANT_STATUS_VALUES),
   is_muted: v.boolean(),
   is_video_on: v.boolean(),
