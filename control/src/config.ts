@@ -1,4 +1,6 @@
 import { databaseUrlFromEnv } from "@nexus/drizzle";
+import { deriveJoinSecret } from "@nexus/platform/join-token";
+import { JOIN_TOKEN_AUDIENCE } from "@nexus/shared/tokens";
 import * as v from "valibot";
 
 /** The secret a fresh checkout runs with; production refuses it so nobody ships it by accident. */
@@ -87,20 +89,28 @@ export function loadControlConfig(env: Env): ControlConfig {
     throw new ConfigError("set either JWT_SECRET (HS256) or JWKS_URL (asymmetric keys), not both");
   }
   const userSecret = e.JWKS_URL ? null : (e.JWT_SECRET ?? DEV_JWT_SECRET);
-  const joinSecret = e.JOIN_TOKEN_SECRET ?? e.JWT_SECRET ?? DEV_JWT_SECRET;
+  // Never the user secret as-is: derived from it when not set (see deriveJoinSecret).
+  const joinSecret = e.JOIN_TOKEN_SECRET ?? deriveJoinSecret(e.JWT_SECRET ?? DEV_JWT_SECRET);
+  if (e.JWT_AUDIENCE === JOIN_TOKEN_AUDIENCE) {
+    throw new ConfigError(
+      `JWT_AUDIENCE must not be ${JOIN_TOKEN_AUDIENCE}: that audience is the join token's`,
+    );
+  }
   if (production) {
     if (userSecret === DEV_JWT_SECRET) {
       throw new ConfigError(
         "NODE_ENV=production needs JWT_SECRET (or JWKS_URL); refusing the development secret",
       );
     }
-    if (joinSecret === DEV_JWT_SECRET) {
+    if (!e.JOIN_TOKEN_SECRET && !e.JWT_SECRET) {
       throw new ConfigError(
         "NODE_ENV=production needs JOIN_TOKEN_SECRET (or JWT_SECRET); refusing the development secret",
       );
     }
     if (joinSecret.length < 32)
       throw new ConfigError("JOIN_TOKEN_SECRET must be at least 32 characters in production");
+    if (e.JOIN_TOKEN_SECRET && e.JOIN_TOKEN_SECRET === e.JWT_SECRET)
+      throw new ConfigError("JOIN_TOKEN_SECRET must differ from JWT_SECRET in production");
   }
 
   let redisUrl: string | null = e.REDIS_URL ?? null;

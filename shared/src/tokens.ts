@@ -22,6 +22,12 @@ export type UserClaims = v.InferOutput<typeof UserClaimsSchema>;
 
 export const JOIN_TOKEN_AUDIENCE = "nexus-meet:media";
 export const JOIN_TOKEN_ISSUER = "nexus-meet:control";
+/**
+ * The `typ` header of a join token. With its audience and issuer it types the token: the media host takes
+ * nothing else, and the REST API refuses a token carrying any of the three (a leaked join token is no
+ * bearer token, and its `role: "host"` claim no host right).
+ */
+export const JOIN_TOKEN_TYPE = "nexus-join+jwt";
 
 /**
  * Claims of the join token: control signs it after checking password, state and capacity;
