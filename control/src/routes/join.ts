@@ -80,7 +80,8 @@ export const joinRoutes = () =>
           isNull(participants.leftAt),
         ),
       );
-    if ((present?.n ?? 0) >= meeting.maxParticipants)
+    // A host is let through: the media host keeps them a seat (members cannot fill the last one).
+    if (role !== "host" && (present?.n ?? 0) >= meeting.maxParticipants)
       throw new AppError("meeting_full", "the meeting is full");
 
     const at = now();
