@@ -1,5 +1,4 @@
 import * as v from "valibot";
-
 import {
   MEETING_ROLES,
   type MeetingRole,
@@ -8,15 +7,16 @@ import {
   type Role,
   RoleSchema,
 } from "./meeting.js";
+import { noNul } from "./text.js";
 
 export { MEETING_ROLES, type MeetingRole, MeetingRoleSchema, ROLES, type Role, RoleSchema };
 
 /** The caller of the REST API, from the user JWT (claim names are mapped by config before this). */
 export const UserClaimsSchema = v.object({
-  sub: v.pipe(v.string(), v.minLength(1)),
-  tenant_id: v.pipe(v.string(), v.minLength(1)),
+  sub: v.pipe(v.string(), v.minLength(1), v.maxLength(256), noNul()),
+  tenant_id: v.pipe(v.string(), v.minLength(1), v.maxLength(256), noNul()),
   role: RoleSchema,
-  name: v.optional(v.string()),
+  name: v.optional(v.pipe(v.string(), v.maxLength(256), noNul())),
 });
 export type UserClaims = v.InferOutput<typeof UserClaimsSchema>;
 

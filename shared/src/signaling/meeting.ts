@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { noNul } from "../text.js";
 import { MeetingRoleSchema } from "../tokens.js";
 
 /*
@@ -7,7 +8,7 @@ import { MeetingRoleSchema } from "../tokens.js";
  * typed client pick them up like any other message.
  */
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128), noNul());
 const Empty = v.object({});
 
 /** Longest chat message, in UTF-16 code units (what a browser's `maxlength` counts). */
@@ -42,7 +43,7 @@ export const MEETING_REQUESTS = {
   /** Stored before it is acknowledged; refused with `unavailable` (and not broadcast) if it cannot be. */
   "send-message": {
     data: v.object({
-      text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(CHAT_MAX_CHARS)),
+      text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(CHAT_MAX_CHARS), noNul()),
       reply_to: v.optional(v.pipe(v.string(), v.uuid())),
       /** A participant id: the message goes to them and the sender only. */
       to: v.optional(Id),
@@ -52,7 +53,7 @@ export const MEETING_REQUESTS = {
   /** Pages back through the history: the newest `limit` before seq `before`, oldest first. */
   "get-messages": {
     data: v.object({
-      before: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+      before: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))),
       limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)), 50),
     }),
     ack: v.object({ messages: v.array(ChatMessageWireSchema), has_more: v.boolean() }),
