@@ -26,7 +26,9 @@ describe("hostile signaling input", () => {
   it("refuses NUL characters and absurd numbers with validation_failed, and the sender can still chat", async () => {
     const p = await join();
     for (const data of [{ text: "hi\u0000there" }, { text: "x", to: "a\u0000" }]) {
-      await expect(p.client.request("send-message", data)).rejects.toMatchObject({ code: "validation_failed" });
+      await expect(p.client.request("send-message", data)).rejects.toMatchObject({
+        code: "validation_failed",
+      });
     }
     for (const before of [1e21, Number.MAX_SAFE_INTEGER + 2]) {
       await expect(p.client.request("get-messages", { before })).rejects.toMatchObject({

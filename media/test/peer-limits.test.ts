@@ -120,7 +120,7 @@ describe("what one participant may hold", () => {
     const t = await p.client.request("create-transport", { direction: "send" });
     const dtls = {
       role: "client" as const,
-      fingerprints: [{ algorithm: "sha-256", value: "AB:".repeat(31) + "AB" }],
+      fingerprints: [{ algorithm: "sha-256", value: `${"AB:".repeat(31)}AB` }],
     };
     await p.client.request("connect-transport", { transport_id: t.transport_id, dtls_parameters: dtls });
     await expect(
