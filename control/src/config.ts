@@ -28,6 +28,7 @@ const EnvSchema = v.object({
   LOG_LEVEL: v.optional(v.picklist(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), "info"),
   LOG_DIR: v.optional(v.string(), "logs"),
   BODY_LIMIT_BYTES: v.optional(int(1024, 10 * 1024 * 1024), "65536"),
+  MAX_OPEN_MEETINGS_PER_USER: v.optional(int(1, 1_000_000), "200"),
   HOST_MAX_AGE_MS: v.optional(int(1000, 3_600_000), "15000"),
   /** How long a placement holds without the owner refreshing it; a dead owner is replaced sooner (liveness). */
   MEETING_CLAIM_TTL_MS: v.optional(int(10_000, 7 * 86_400_000), "21600000"),
@@ -57,6 +58,8 @@ export interface ControlConfig {
   logLevel: string;
   logDir: string | null;
   bodyLimitBytes: number;
+  /** Meetings not yet ended one user may have created in a tenant; past it creation is refused. */
+  maxOpenMeetingsPerUser: number;
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
@@ -141,6 +144,7 @@ export function loadControlConfig(env: Env): ControlConfig {
     logLevel: e.LOG_LEVEL,
     logDir: e.LOG_DIR.trim() === "" || e.LOG_DIR === "-" ? null : e.LOG_DIR,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxOpenMeetingsPerUser: e.MAX_OPEN_MEETINGS_PER_USER,
     hostMaxAgeMs: e.HOST_MAX_AGE_MS,
     meetingClaimTtlMs: e.MEETING_CLAIM_TTL_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,

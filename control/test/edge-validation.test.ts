@@ -92,3 +92,34 @@ describe.each(BACKENDS)("inputs the database cannot take, on $name", (backend) =
     expect(log.lines.filter((l) => l.level >= ERROR_LEVEL)).toEqual([]);
   });
 });
+
+describe("meetings per user", () => {
+  it("caps the meetings one user may have open, and ending one makes room", async () => {
+    const { createDb } = await import("@nexus/drizzle");
+    const { testConfig } = await import("./harness.js");
+    const database = createDb("memory://");
+    await database.migrate();
+    try {
+      const t = makeApp(database, { config: testConfig({ MAX_OPEN_MEETINGS_PER_USER: "3" }) });
+      const tenant = freshTenant();
+      const token = await userToken({ tenant, sub: "ann", role: "host", clock: t.clock });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await call(t, "POST", "/api/meetings", { token, body: { title: `m${i}` } });
+        expect(res.status).toBe(201);
+        ids.push(res.body.id);
+      }
+      const over = await call(t, "POST", "/api/meetings", { token, body: { title: "one too many" } });
+      expect(over.status).toBe(429);
+      expect(over.body.error.code).toBe("rate_limited");
+      // Someone else of the tenant is not held back by ann's meetings.
+      const bob = await userToken({ tenant, sub: "bob", role: "host", clock: t.clock });
+      expect((await call(t, "POST", "/api/meetings", { token: bob, body: { title: "b" } })).status).toBe(201);
+      expect((await call(t, "POST", `/api/meetings/${ids[0]}/start`, { token })).status).toBe(200);
+      expect((await call(t, "POST", `/api/meetings/${ids[0]}/end`, { token })).status).toBe(200);
+      expect((await call(t, "POST", "/api/meetings", { token, body: { title: "again" } })).status).toBe(201);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -111,7 +111,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     recorder,
     rows: new MeetingRows(db.db, now),
     records,
-    lobby: new LobbyBook(),
+    lobby: new LobbyBook({ perUser: config.peerLimits.peersPerUser }),
     chat: new ChatService({
       db: db.db,
       logger,

@@ -14,10 +14,16 @@ const Empty = v.object({});
 /** Longest chat message, in UTF-16 code units (what a browser's `maxlength` counts). */
 export const CHAT_MAX_CHARS = 4000;
 
+/**
+ * Who sent a message. Display names are not unique (anyone may call themselves "Host"): participant_id and
+ * user_id say who it was, and role what they were in the meeting when they sent it (absent on messages of
+ * participants whose record is gone), so a client can mark hosts.
+ */
 export const ChatSenderSchema = v.object({
   participant_id: v.nullable(v.string()),
   user_id: v.string(),
   name: v.string(),
+  role: v.optional(MeetingRoleSchema),
 });
 
 /** A chat message as stored: seq is the one order every participant sees. */
