@@ -3,7 +3,6 @@ import { type Bus, type HostRegistry, MemoryBus, MemoryHostRegistry, silentLogge
 import type { HostInfo } from "@nexus/shared/bus";
 import { createTestDatabase, testPgUrl } from "@nexus/testkit";
 import { SignJWT } from "jose";
-import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
 import { createApp } from "../src/app.js";
 import { createUserVerifier } from "../src/auth.js";
@@ -190,12 +189,6 @@ export const host = (id: string, over: Partial<HostInfo> & { clock: TestClock })
 /** A fresh tenant per test keeps suites independent on a shared database. */
 export const freshTenant = () => `tenant-${crypto.randomUUID().slice(0, 8)}`;
 
-/** A logger that keeps every line it is given (JSON parsed), to assert on what was logged and how. */
-export function capturingLogger(): {
-  logger: ControlDeps["logger"];
-  lines: { level: number; msg?: string }[];
-} {
-  const lines: { level: number; msg?: string }[] = [];
-  const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-  return { logger, lines };
-}
+
+/** A logger that keeps every line it is given (see @nexus/testkit/fuzz). */
+export { capturingLogger } from "@nexus/testkit/fuzz";
