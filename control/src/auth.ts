@@ -1,5 +1,11 @@
 import { AppError } from "@nexus/shared/errors";
-import { type UserClaims, UserClaimsSchema } from "@nexus/shared/tokens";
+import {
+  JOIN_TOKEN_AUDIENCE,
+  JOIN_TOKEN_ISSUER,
+  JOIN_TOKEN_TYPE,
+  type UserClaims,
+  UserClaimsSchema,
+} from "@nexus/shared/tokens";
 import {
   createRemoteJWKSet,
   type JWTPayload,
@@ -40,20 +46,34 @@ export function importHmacKey(secret: string, usage: "sign" | "verify"): Promise
   return key;
 }
 
+/** Any one of the join token's marks refuses a token here (see JOIN_TOKEN_TYPE). */
+function isJoinToken(payload: JWTPayload, typ: string | undefined): boolean {
+  const aud = payload.aud;
+  const audiences = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
+  return (
+    typ?.toLowerCase() === JOIN_TOKEN_TYPE ||
+    payload.iss === JOIN_TOKEN_ISSUER ||
+    audiences.includes(JOIN_TOKEN_AUDIENCE)
+  );
+}
+
 export function createUserVerifier(auth: ControlConfig["auth"], options: VerifierOptions = {}): UserVerifier {
   const base: JWTVerifyOptions = { requiredClaims: ["exp", "sub"] };
   if (auth.issuer) base.issuer = auth.issuer;
   if (auth.audience) base.audience = auth.audience;
 
-  let check: (token: string, now: Date) => Promise<JWTPayload>;
+  let check: (
+    token: string,
+    now: Date,
+  ) => Promise<{ payload: JWTPayload; protectedHeader: { typ?: string } }>;
   if (options.keySet || auth.jwksUrl) {
     const keySet = options.keySet ?? createRemoteJWKSet(new URL(auth.jwksUrl!), { timeoutDuration: 3000 });
     check = async (token, now) =>
-      (await jwtVerify(token, keySet, { ...base, algorithms: JWKS_ALGORITHMS, currentDate: now })).payload;
+      jwtVerify(token, keySet, { ...base, algorithms: JWKS_ALGORITHMS, currentDate: now });
   } else if (auth.secret) {
     const key = importHmacKey(auth.secret, "verify");
     check = async (token, now) =>
-      (await jwtVerify(token, await key, { ...base, algorithms: ["HS256"], currentDate: now })).payload;
+      jwtVerify(token, await key, { ...base, algorithms: ["HS256"], currentDate: now });
   } else {
     throw new Error("no JWT verification method configured");
   }
@@ -61,13 +81,17 @@ export function createUserVerifier(auth: ControlConfig["auth"], options: Verifie
   return {
     async verify(token, now) {
       let payload: JWTPayload;
+      let typ: string | undefined;
       try {
-        payload = await check(token, now);
+        const verified = await check(token, now);
+        payload = verified.payload;
+        typ = verified.protectedHeader.typ;
       } catch (err) {
         const code = (err as { code?: string }).code;
         const reason = code === "ERR_JWT_EXPIRED" ? "token expired" : "invalid token";
         throw new AppError("unauthorized", reason);
       }
+      if (isJoinToken(payload, typ)) throw new AppError("unauthorized", "a join token is not a bearer token");
       // Claim names differ between identity providers; map them onto ours before validating.
       const mapped = {
         sub: payload.sub,

@@ -1,4 +1,6 @@
 import { databaseUrlFromEnv } from "@nexus/drizzle";
+import { deriveJoinSecret } from "@nexus/platform/join-token";
+import { JOIN_TOKEN_AUDIENCE } from "@nexus/shared/tokens";
 import * as v from "valibot";
 
 /** The secret a fresh checkout runs with; production refuses it so nobody ships it by accident. */
@@ -26,6 +28,7 @@ const EnvSchema = v.object({
   LOG_LEVEL: v.optional(v.picklist(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), "info"),
   LOG_DIR: v.optional(v.string(), "logs"),
   BODY_LIMIT_BYTES: v.optional(int(1024, 10 * 1024 * 1024), "65536"),
+  MAX_OPEN_MEETINGS_PER_USER: v.optional(int(1, 1_000_000), "200"),
   HOST_MAX_AGE_MS: v.optional(int(1000, 3_600_000), "15000"),
   /** How long a placement holds without the owner refreshing it; a dead owner is replaced sooner (liveness). */
   MEETING_CLAIM_TTL_MS: v.optional(int(10_000, 7 * 86_400_000), "21600000"),
@@ -64,6 +67,8 @@ export interface ControlConfig {
   logLevel: string;
   logDir: string | null;
   bodyLimitBytes: number;
+  /** Meetings not yet ended one user may have created in a tenant; past it creation is refused. */
+  maxOpenMeetingsPerUser: number;
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
@@ -115,20 +120,28 @@ export function loadControlConfig(env: Env): ControlConfig {
     throw new ConfigError("set either JWT_SECRET (HS256) or JWKS_URL (asymmetric keys), not both");
   }
   const userSecret = e.JWKS_URL ? null : (e.JWT_SECRET ?? DEV_JWT_SECRET);
-  const joinSecret = e.JOIN_TOKEN_SECRET ?? e.JWT_SECRET ?? DEV_JWT_SECRET;
+  // Never the user secret as-is: derived from it when not set (see deriveJoinSecret).
+  const joinSecret = e.JOIN_TOKEN_SECRET ?? deriveJoinSecret(e.JWT_SECRET ?? DEV_JWT_SECRET);
+  if (e.JWT_AUDIENCE === JOIN_TOKEN_AUDIENCE) {
+    throw new ConfigError(
+      `JWT_AUDIENCE must not be ${JOIN_TOKEN_AUDIENCE}: that audience is the join token's`,
+    );
+  }
   if (production) {
     if (userSecret === DEV_JWT_SECRET) {
       throw new ConfigError(
         "NODE_ENV=production needs JWT_SECRET (or JWKS_URL); refusing the development secret",
       );
     }
-    if (joinSecret === DEV_JWT_SECRET) {
+    if (!e.JOIN_TOKEN_SECRET && !e.JWT_SECRET) {
       throw new ConfigError(
         "NODE_ENV=production needs JOIN_TOKEN_SECRET (or JWT_SECRET); refusing the development secret",
       );
     }
     if (joinSecret.length < 32)
       throw new ConfigError("JOIN_TOKEN_SECRET must be at least 32 characters in production");
+    if (e.JOIN_TOKEN_SECRET && e.JOIN_TOKEN_SECRET === e.JWT_SECRET)
+      throw new ConfigError("JOIN_TOKEN_SECRET must differ from JWT_SECRET in production");
   }
 
   let redisUrl: string | null = e.REDIS_URL ?? null;
@@ -159,6 +172,7 @@ export function loadControlConfig(env: Env): ControlConfig {
     logLevel: e.LOG_LEVEL,
     logDir: e.LOG_DIR.trim() === "" || e.LOG_DIR === "-" ? null : e.LOG_DIR,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxOpenMeetingsPerUser: e.MAX_OPEN_MEETINGS_PER_USER,
     hostMaxAgeMs: e.HOST_MAX_AGE_MS,
     meetingClaimTtlMs: e.MEETING_CLAIM_TTL_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import { deriveJoinSecret } from "@nexus/platform/join-token";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEV_JWT_SECRET, loadControlConfig } from "../src/config.js";
 import { hashPassword, verifyPassword } from "../src/services/password.js";
@@ -15,7 +16,7 @@ describe("control configuration", () => {
       logDir: "logs",
       bodyLimitBytes: 65_536,
       hostMaxAgeMs: 15_000,
-      joinToken: { secret: DEV_JWT_SECRET, ttlSeconds: 60 },
+      joinToken: { secret: deriveJoinSecret(DEV_JWT_SECRET), ttlSeconds: 60 },
       auth: {
         secret: DEV_JWT_SECRET,
         jwksUrl: null,
@@ -41,7 +42,9 @@ describe("control configuration", () => {
     expect(c.port).toBe(9000);
     expect(c.databaseUrl).toBe("postgres://meet:p%40ss@db:5432/nexus");
     expect(c.redisUrl).toBe("redis://cache:6380");
-    expect(c.joinToken).toEqual({ secret: "s", ttlSeconds: 30 });
+    // Derived from JWT_SECRET, never the same key.
+    expect(c.joinToken).toEqual({ secret: deriveJoinSecret("s"), ttlSeconds: 30 });
+    expect(c.joinToken.secret).not.toBe("s");
     expect(c.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(c.auth.claims.tenant).toBe("org");
   });
@@ -52,7 +55,15 @@ describe("control configuration", () => {
       ConfigError,
     );
     const ok = loadControlConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) });
-    expect(ok.joinToken.secret).toBe("x".repeat(40));
+    expect(ok.joinToken.secret).toBe(deriveJoinSecret("x".repeat(40)));
+    expect(() =>
+      loadControlConfig({
+        NODE_ENV: "production",
+        JWT_SECRET: "x".repeat(40),
+        JOIN_TOKEN_SECRET: "x".repeat(40),
+      }),
+    ).toThrow(/differ from JWT_SECRET/);
+    expect(() => loadControlConfig({ JWT_AUDIENCE: "nexus-meet:media" })).toThrow(/join token/);
   });
 
   it("names each invalid variable", () => {

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { randomId } from "@nexus/shared/ids";
 import * as v from "valibot";
+import { DEFAULT_PEER_LIMITS, type PeerLimits } from "./sfu/peer-limits.js";
 
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   v.pipe(
@@ -48,6 +49,12 @@ const EnvSchema = v.object({
   /** Token bucket per connection: sustained messages per second and burst. */
   MEDIA_RATE_PER_SEC: int(50, 1),
   MEDIA_RATE_BURST: int(100, 1),
+  /** What one participant may hold (see sfu/peer-limits.ts). */
+  MEDIA_MAX_PEERS_PER_USER: int(DEFAULT_PEER_LIMITS.peersPerUser, 1, 100),
+  MEDIA_MAX_TRANSPORTS_PER_PEER: int(DEFAULT_PEER_LIMITS.transports, 2, 64),
+  MEDIA_MAX_PRODUCERS_PER_PEER: int(DEFAULT_PEER_LIMITS.producers, 1, 64),
+  MEDIA_MAX_CONSUMERS_PER_PEER: int(DEFAULT_PEER_LIMITS.consumers, 1, 20_000),
+  MEDIA_MAX_CONSUMERS_PER_PRODUCER: int(DEFAULT_PEER_LIMITS.consumersPerProducer, 1, 16),
   LOG_LEVEL: v.optional(v.string(), "info"),
   /** `-` (or empty): stdout only, as control's. */
   LOG_DIR: v.optional(v.string(), "logs"),
@@ -80,6 +87,7 @@ export interface MediaConfig {
   maxBackpressureBytes: number;
   ratePerSec: number;
   rateBurst: number;
+  peerLimits: PeerLimits;
   logLevel: string;
   /** null: stdout only. */
   logDir: string | null;
@@ -130,6 +138,13 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     maxBackpressureBytes: e.MEDIA_MAX_BACKPRESSURE_BYTES,
     ratePerSec: e.MEDIA_RATE_PER_SEC,
     rateBurst: e.MEDIA_RATE_BURST,
+    peerLimits: {
+      peersPerUser: e.MEDIA_MAX_PEERS_PER_USER,
+      transports: e.MEDIA_MAX_TRANSPORTS_PER_PEER,
+      producers: e.MEDIA_MAX_PRODUCERS_PER_PEER,
+      consumers: e.MEDIA_MAX_CONSUMERS_PER_PEER,
+      consumersPerProducer: e.MEDIA_MAX_CONSUMERS_PER_PRODUCER,
+    },
     logLevel: e.LOG_LEVEL,
     logDir: e.LOG_DIR.trim() === "" || e.LOG_DIR === "-" ? null : e.LOG_DIR,
     nodeEnv: e.NODE_ENV,

@@ -89,6 +89,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     meetings,
     logger,
     reconnectGraceMs: config.reconnectGraceMs,
+    limits: config.peerLimits,
     // Rooms are only made for connected clients, so the signal server below is up by then.
     channel: (meetingId) => server.channel(meetingId),
   });
@@ -110,7 +111,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     recorder,
     rows: new MeetingRows(db.db, now),
     records,
-    lobby: new LobbyBook(),
+    lobby: new LobbyBook({ perUser: config.peerLimits.peersPerUser }),
     chat: new ChatService({
       db: db.db,
       logger,

@@ -71,7 +71,12 @@ describe("chat", () => {
     expect(first).toEqual({
       id: row.id,
       seq: row.seq,
-      sender: { participant_id: row.senderParticipantId, user_id: row.senderUserId, name: row.senderName },
+      sender: {
+        participant_id: row.senderParticipantId,
+        user_id: row.senderUserId,
+        name: row.senderName,
+        role: "member",
+      },
       text: row.content,
       reply_to: null,
       to: null,

@@ -1,5 +1,10 @@
 import { AppError } from "@nexus/shared/errors";
-import { JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_ISSUER, type JoinClaims } from "@nexus/shared/tokens";
+import {
+  JOIN_TOKEN_AUDIENCE,
+  JOIN_TOKEN_ISSUER,
+  JOIN_TOKEN_TYPE,
+  type JoinClaims,
+} from "@nexus/shared/tokens";
 import { decodeJwt, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { signJoinToken, verifyJoinToken, verifyJoinTokenSync } from "./join-token.js";
@@ -88,7 +93,7 @@ describe("join token", () => {
 
   it("rejects a token whose claims do not match the schema", async () => {
     const token = await new SignJWT({ ...claims, role: "emperor" })
-      .setProtectedHeader({ alg: "HS256" })
+      .setProtectedHeader({ alg: "HS256", typ: JOIN_TOKEN_TYPE })
       .setIssuer(JOIN_TOKEN_ISSUER)
       .setAudience(JOIN_TOKEN_AUDIENCE)
       .setIssuedAt(Math.floor(now.getTime() / 1000))
@@ -107,7 +112,7 @@ describe("join token", () => {
       payload?: Record<string, unknown>;
     }) =>
       new SignJWT({ ...claims, ...opts.payload })
-        .setProtectedHeader({ alg: opts.alg ?? "HS256", ...opts.header })
+        .setProtectedHeader({ alg: opts.alg ?? "HS256", typ: JOIN_TOKEN_TYPE, ...opts.header })
         .setIssuer(JOIN_TOKEN_ISSUER)
         .setAudience(JOIN_TOKEN_AUDIENCE)
         .setIssuedAt(iat)
@@ -175,7 +180,7 @@ describe("join token", () => {
 
     it("refuses a token without iat or jti", async () => {
       const noIat = await new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: "HS256" })
+        .setProtectedHeader({ alg: "HS256", typ: JOIN_TOKEN_TYPE })
         .setIssuer(JOIN_TOKEN_ISSUER)
         .setAudience(JOIN_TOKEN_AUDIENCE)
         .setExpirationTime(iat + 60)
@@ -183,7 +188,7 @@ describe("join token", () => {
       expect(refusal(noIat).message).toBe("invalid join token");
       const { jti: _, ...withoutJti } = claims;
       const noJti = await new SignJWT({ ...withoutJti })
-        .setProtectedHeader({ alg: "HS256" })
+        .setProtectedHeader({ alg: "HS256", typ: JOIN_TOKEN_TYPE })
         .setIssuer(JOIN_TOKEN_ISSUER)
         .setAudience(JOIN_TOKEN_AUDIENCE)
         .setIssuedAt(iat)

@@ -3,6 +3,7 @@ import { AppError } from "@nexus/shared/errors";
 import {
   JOIN_TOKEN_AUDIENCE,
   JOIN_TOKEN_ISSUER,
+  JOIN_TOKEN_TYPE,
   type JoinClaims,
   JoinClaimsSchema,
 } from "@nexus/shared/tokens";
@@ -37,7 +38,7 @@ export async function signJoinToken(
   const iat = Math.floor(options.now.getTime() / 1000);
   const exp = iat + options.ttlSeconds;
   const token = await new SignJWT({ ...checked })
-    .setProtectedHeader({ alg: ALG, typ: "JWT" })
+    .setProtectedHeader({ alg: ALG, typ: JOIN_TOKEN_TYPE })
     .setIssuer(JOIN_TOKEN_ISSUER)
     .setAudience(JOIN_TOKEN_AUDIENCE)
     .setSubject(checked.user_id)
@@ -91,6 +92,8 @@ export function verifyJoinTokenSync(token: string, options: VerifyJoinTokenOptio
   const [h, p, s] = parts as [string, string, string];
   const header = decodePart(h);
   if (header.alg !== ALG || header.crit !== undefined || header.b64 !== undefined) throw invalid();
+  // Typed: a user JWT signed with the same secret by mistake is still not a join token.
+  if (header.typ !== JOIN_TOKEN_TYPE) throw invalid();
   if (!BASE64URL.test(s)) throw invalid();
   const given = Buffer.from(s, "base64url");
   const expected = createHmac("sha256", options.secret).update(`${h}.${p}`).digest();
@@ -111,6 +114,14 @@ export function verifyJoinTokenSync(token: string, options: VerifyJoinTokenOptio
     throw new AppError("unauthorized", "join token is for another media host");
   }
   return { claims: parsed.output, expiresAt: new Date(exp * 1000) };
+}
+
+/**
+ * The join-token secret when JOIN_TOKEN_SECRET is not set: derived from the user-JWT secret (HMAC-SHA256 of a
+ * fixed label), so the two never share a key as-is and one can never verify a token made for the other.
+ */
+export function deriveJoinSecret(userSecret: string): string {
+  return createHmac("sha256", userSecret).update("nexus-meet join-token secret v1").digest("base64url");
 }
 
 /** verifyJoinTokenSync as a promise, for callers that verify on an async path. */

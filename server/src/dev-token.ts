@@ -1,15 +1,16 @@
 import type { ControlConfig } from "@nexus/control";
+import { noNul } from "@nexus/shared/text";
 import { RoleSchema } from "@nexus/shared/tokens";
 import { SignJWT } from "jose";
 import * as v from "valibot";
 
-const Text = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128));
+const Text = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128), noNul());
 
 export const DevTokenBodySchema = v.object({
   tenant_id: Text,
   sub: Text,
   role: v.optional(RoleSchema, "member"),
-  name: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100))),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100), noNul())),
   ttl_seconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(7 * 86_400)), 8 * 3600),
 });
 export type DevTokenBody = v.InferOutput<typeof DevTokenBodySchema>;

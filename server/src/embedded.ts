@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
 import { Hono } from "hono";
 import * as v from "valibot";
+import { devSignInGuard, isLocalClient } from "./dev-guard.js";
 import { DevTokenBodySchema, mintDevToken } from "./dev-token.js";
 import { staticFiles } from "./static.js";
 
@@ -123,7 +124,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const web = staticFiles(options.webDir ?? DEFAULT_WEB_DIR);
     const app = new Hono();
     if (!production) {
-      app.post("/dev/token", async (c) => {
+      // Anyone who reaches this route mints an admin token for any tenant: only this machine may, whatever
+      // HOST the server binds (see dev-guard.ts).
+      app.post("/dev/token", devSignInGuard(), async (c) => {
         const parsed = v.safeParse(DevTokenBodySchema, await c.req.json().catch(() => null));
         if (!parsed.success) {
           const err = new AppError("validation_failed", "tenant_id and sub are required");
@@ -133,7 +136,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       });
     }
     // The page asks which sign-in form to show.
-    app.get("/dev/info", (c) => c.json({ dev: !production, media_ws_url: media.wsUrl }));
+    app.get("/dev/info", (c) => c.json({ dev: !production && isLocalClient(c), media_ws_url: media.wsUrl }));
     app.all("*", async (c) => {
       const path = new URL(c.req.url).pathname;
       if (!path.startsWith("/api/")) {
@@ -161,6 +164,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       controlConfig.host === "0.0.0.0" || controlConfig.host === "::" ? "127.0.0.1" : controlConfig.host;
     const url = `http://${shownHost}:${port}`;
     logger.info({ url, media_ws_url: media.wsUrl, database: database.kind }, "NEXUS Meet is up");
+    if (!production) {
+      logger.warn(
+        { node_env: controlConfig.nodeEnv, host: controlConfig.host },
+        "development sign-in (/dev/token) is on and answers only clients on this machine; set NODE_ENV=production to turn it off",
+      );
+    }
 
     let closing: Promise<void> | undefined;
     const close = () => {

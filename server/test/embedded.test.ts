@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Embedded, startEmbedded } from "../src/embedded.js";
@@ -25,12 +25,13 @@ async function start(
   env: Record<string, string>,
   dirs: ReturnType<typeof tempDirs>,
   port = 0,
+  host = "127.0.0.1",
 ): Promise<Embedded> {
   const rtc = nextRtc();
   return startEmbedded({
     port,
     mediaPort: 0,
-    host: "127.0.0.1",
+    host,
     dataDir: dirs.dataDir,
     webDir: dirs.webDir,
     rtcMinPort: rtc,
@@ -41,12 +42,21 @@ async function start(
   });
 }
 
+/** An address of this machine that is not loopback: a client using it is, to the server, another machine. */
+function outsideAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  throw new Error("this machine has no non-loopback IPv4 address to test the dev sign-in from");
+}
+
 describe("the embedded service in development", () => {
   let app: Embedded;
   const dirs = tempDirs();
 
   beforeAll(async () => {
-    app = await start({ NODE_ENV: "development" }, dirs);
+    // Bound to every interface, as a careless deployment would be.
+    app = await start({ NODE_ENV: "development" }, dirs, 0, "0.0.0.0");
   });
   afterAll(async () => {
     await app?.close();
@@ -104,6 +114,32 @@ describe("the embedded service in development", () => {
     expect(answer.ws_url).toBe(app.media.wsUrl);
     expect(answer.host_id).toBe(app.media.hostId);
     expect(answer.role).toBe("host");
+  });
+
+  it("never mints a development token for another machine or through a proxy, and caps its body", async () => {
+    const body = JSON.stringify({ tenant_id: "acme", sub: "eve", role: "admin" });
+    const post = (base: string, headers: Record<string, string> = {}, payload = body) =>
+      fetch(`${base}/dev/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: payload,
+      });
+    const remote = `http://${outsideAddress()}:${app.port}`;
+    const fromOutside = await post(remote);
+    expect(fromOutside.status).toBe(403);
+    const refused = await fromOutside.json();
+    expect(refused.error.code).toBe("forbidden");
+    expect(JSON.stringify(refused)).not.toMatch(/eyJ/);
+    // The page is told there is no development sign-in, so it shows none.
+    expect((await (await fetch(`${remote}/dev/info`)).json()).dev).toBe(false);
+    expect((await (await fetch(`${app.url}/dev/info`)).json()).dev).toBe(true);
+    // A reverse proxy on this machine makes everyone look local: its headers disqualify the request.
+    expect((await post(app.url, { "x-forwarded-for": "203.0.113.9" })).status).toBe(403);
+    expect((await post(app.url, { forwarded: "for=203.0.113.9" })).status).toBe(403);
+    const huge = JSON.stringify({ tenant_id: "acme", sub: "ann", name: "x".repeat(10_000) });
+    const tooBig = await post(app.url, {}, huge);
+    expect(tooBig.status).toBe(413);
+    expect((await tooBig.json()).error.code).toBe("payload_too_large");
   });
 
   it("refuses a dev token request without tenant or user", async () => {

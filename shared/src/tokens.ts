@@ -1,5 +1,4 @@
 import * as v from "valibot";
-
 import {
   MEETING_ROLES,
   type MeetingRole,
@@ -8,20 +7,27 @@ import {
   type Role,
   RoleSchema,
 } from "./meeting.js";
+import { noNul } from "./text.js";
 
 export { MEETING_ROLES, type MeetingRole, MeetingRoleSchema, ROLES, type Role, RoleSchema };
 
 /** The caller of the REST API, from the user JWT (claim names are mapped by config before this). */
 export const UserClaimsSchema = v.object({
-  sub: v.pipe(v.string(), v.minLength(1)),
-  tenant_id: v.pipe(v.string(), v.minLength(1)),
+  sub: v.pipe(v.string(), v.minLength(1), v.maxLength(256), noNul()),
+  tenant_id: v.pipe(v.string(), v.minLength(1), v.maxLength(256), noNul()),
   role: RoleSchema,
-  name: v.optional(v.string()),
+  name: v.optional(v.pipe(v.string(), v.maxLength(256), noNul())),
 });
 export type UserClaims = v.InferOutput<typeof UserClaimsSchema>;
 
 export const JOIN_TOKEN_AUDIENCE = "nexus-meet:media";
 export const JOIN_TOKEN_ISSUER = "nexus-meet:control";
+/**
+ * The `typ` header of a join token. With its audience and issuer it types the token: the media host takes
+ * nothing else, and the REST API refuses a token carrying any of the three (a leaked join token is no
+ * bearer token, and its `role: "host"` claim no host right).
+ */
+export const JOIN_TOKEN_TYPE = "nexus-join+jwt";
 
 /**
  * Claims of the join token: control signs it after checking password, state and capacity;

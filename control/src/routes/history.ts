@@ -20,6 +20,7 @@ import type { PgSelect } from "drizzle-orm/pg-core";
 import { Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
+import { assertAttendee } from "../policy.js";
 import { DEFAULT_PAGE_SIZE, decodeCursor, keysetOrder, pageOf, pastCursor } from "../services/cursor.js";
 import { loadMeeting } from "../services/meetings.js";
 import { messageView, participantView, recordingView } from "../services/views.js";
@@ -44,14 +45,17 @@ async function keysetPage<Row extends { id: string }>(
   return pageOf(rows, limit, key.atOf);
 }
 
-/** What a meeting left behind: who came, what was said, how it went, what was recorded. Read-only. */
+/**
+ * What a meeting left behind: who came, what was said, how it went, what was recorded. Read-only, and every
+ * route here is `attendee` in ROUTE_POLICY (policy.ts): hosts, and the users the meeting admitted.
+ */
 export const historyRoutes = () =>
   new Hono<AppEnv>()
     .get("/:id/participants", valid("query", ListParticipantsQuerySchema), async (c) => {
       const { db } = c.get("deps");
       const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
-      await loadMeeting(c.get("queries"), tenant, id);
+      await assertAttendee(db, c.get("user"), await loadMeeting(c.get("queries"), tenant, id));
       const q = c.req.valid("query");
       const where: (SQL | undefined)[] = [eq(participants.tenantId, tenant), eq(participants.meetingId, id)];
       if (q.status) where.push(eq(participants.status, q.status));
@@ -68,6 +72,7 @@ export const historyRoutes = () =>
       const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
       const meeting = await loadMeeting(c.get("queries"), tenant, id);
+      await assertAttendee(db, c.get("user"), meeting);
       const [row] = await db
         .select()
         .from(meetingStats)
@@ -107,7 +112,7 @@ export const historyRoutes = () =>
       const { db } = c.get("deps");
       const user = c.get("user");
       const id = uuidParam(c);
-      await loadMeeting(c.get("queries"), user.tenant_id, id);
+      await assertAttendee(db, user, await loadMeeting(c.get("queries"), user.tenant_id, id));
       const q = c.req.valid("query");
       const limit = q.limit ?? 50;
       // A direct message is visible to its sender and to the user behind its recipient participant.
@@ -148,7 +153,7 @@ export const historyRoutes = () =>
       const { db } = c.get("deps");
       const tenant = c.get("user").tenant_id;
       const id = uuidParam(c);
-      await loadMeeting(c.get("queries"), tenant, id);
+      await assertAttendee(db, c.get("user"), await loadMeeting(c.get("queries"), tenant, id));
       const { page, next_cursor } = await keysetPage(
         db.select().from(recordings).$dynamic(),
         c.req.valid("query"),

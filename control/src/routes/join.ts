@@ -8,10 +8,10 @@ import { uuidParam, valid } from "../http.js";
 import { loadMeeting, meetingRoleFor } from "../services/meetings.js";
 import { verifyPassword } from "../services/password.js";
 import {
-  assertNotThrottled,
-  clearWrongPasswords,
-  recordWrongPassword,
+  clientAddress,
+  passwordAccepted,
   ThrottledError,
+  takePasswordAttempt,
 } from "../services/password-throttle.js";
 import { placeMeeting } from "../services/placement.js";
 
@@ -55,18 +55,18 @@ export const joinRoutes = () =>
       if (meeting.passwordHash) {
         if (body.password === undefined)
           throw new AppError("wrong_password", "this meeting needs a password");
-        const key = { tenantId: user.tenant_id, meetingId: id, userId: user.sub };
+        const key = { tenantId: user.tenant_id, meetingId: id, userId: user.sub, address: clientAddress(c) };
         try {
-          await assertNotThrottled(db, key, now());
+          // Counted before it is checked, atomically: parallel guesses cannot slip past the allowance.
+          await takePasswordAttempt(db, key, now());
         } catch (error) {
           if (error instanceof ThrottledError) c.header("Retry-After", String(error.retryAfterSeconds));
           throw error;
         }
         if (!(await verifyPassword(body.password, meeting.passwordHash))) {
-          await recordWrongPassword(db, key, now());
           throw new AppError("wrong_password", "wrong meeting password");
         }
-        await clearWrongPasswords(db, key);
+        await passwordAccepted(db, key);
       }
     }
     const [present] = await db
@@ -80,7 +80,8 @@ export const joinRoutes = () =>
           isNull(participants.leftAt),
         ),
       );
-    if ((present?.n ?? 0) >= meeting.maxParticipants)
+    // A host is let through: the media host keeps them a seat (members cannot fill the last one).
+    if (role !== "host" && (present?.n ?? 0) >= meeting.maxParticipants)
       throw new AppError("meeting_full", "the meeting is full");
 
     const at = now();

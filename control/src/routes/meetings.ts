@@ -6,7 +6,7 @@ import {
   ListMeetingsQuerySchema,
   UpdateMeetingBodySchema,
 } from "@nexus/shared/rest/meetings";
-import { and, eq, ne } from "drizzle-orm";
+import { and, count, eq, ne } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
@@ -88,10 +88,27 @@ export const meetingRoutes = () =>
       return c.json(meetingView(meeting), 200);
     })
     .post("/", valid("json", CreateMeetingBodySchema), async (c) => {
-      const { now, randomId } = c.get("deps");
+      const { now, randomId, db, config } = c.get("deps");
       const user = c.get("user");
       assertCanCreate(user);
       const body = c.req.valid("json");
+      // A soft cap (checked, then inserted): nobody fills a tenant with meetings.
+      const [open] = await db
+        .select({ n: count() })
+        .from(meetings)
+        .where(
+          and(
+            eq(meetings.tenantId, user.tenant_id),
+            eq(meetings.createdBy, user.sub),
+            ne(meetings.status, "ended"),
+          ),
+        );
+      if ((open?.n ?? 0) >= config.maxOpenMeetingsPerUser) {
+        throw new AppError(
+          "rate_limited",
+          `at most ${config.maxOpenMeetingsPerUser} meetings not yet ended per user; end or delete some`,
+        );
+      }
       const scheduledStart = toDate(body.scheduled_start) ?? null;
       const scheduledEnd = toDate(body.scheduled_end) ?? null;
       assertScheduleOrder(scheduledStart, scheduledEnd);

@@ -1,5 +1,6 @@
 import { AppError } from "@nexus/shared/errors";
 import { isUuid } from "@nexus/shared/ids";
+import { isStorableDate } from "@nexus/shared/text";
 import { type AnyColumn, type SQL, sql } from "drizzle-orm";
 
 /** Keyset position (timestamp, id): opaque to clients, stable under inserts, no OFFSET scans. */
@@ -24,7 +25,7 @@ export function decodeCursor(cursor: string): Position {
     throw bad();
   }
   const at = new Date(raw[0]);
-  if (Number.isNaN(at.getTime()) || !isUuid(raw[1])) throw bad();
+  if (!isStorableDate(at) || !isUuid(raw[1])) throw bad();
   return { at, id: raw[1] };
 }
 

@@ -55,6 +55,9 @@ export function lobbyGate(
 export async function waitInLobby(ctx: HandlerContext) {
   const { session, services, rooms } = ctx;
   const claims = session.claims;
+  if (!services.lobby.hasRoomFor(claims.meeting_id, claims.user_id)) {
+    throw new AppError("conflict", "you are already waiting in this meeting's lobby");
+  }
   const at = services.now();
   await services.recorder.lobbyEntered(claims, at);
   if (session.conn.closed) throw new AppError("unavailable", "connection closed");

@@ -1,6 +1,7 @@
 import { chatMessages, type Db, meetingStats, participants } from "@nexus/drizzle";
 import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
+import type { MeetingRole } from "@nexus/shared/meeting";
 import type { ChatMessageWire } from "@nexus/shared/signaling/meeting";
 import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Peer } from "../sfu/peer.js";
@@ -20,10 +21,15 @@ export interface ChatOptions {
 
 type Row = typeof chatMessages.$inferSelect;
 
-const toWire = (row: Row): ChatMessageWire => ({
+const toWire = (row: Row, role: MeetingRole | null): ChatMessageWire => ({
   id: row.id,
   seq: row.seq,
-  sender: { participant_id: row.senderParticipantId, user_id: row.senderUserId, name: row.senderName },
+  sender: {
+    participant_id: row.senderParticipantId,
+    user_id: row.senderUserId,
+    name: row.senderName,
+    ...(role ? { role } : {}),
+  },
   text: row.content,
   reply_to: row.replyTo,
   to: row.recipientParticipantId,
@@ -79,6 +85,7 @@ export class ChatService {
       if (!recipient) throw new AppError("not_found", "no such participant in this meeting");
     }
     if (!this.take(peer)) throw new AppError("rate_limited", "too many chat messages, slow down");
+    if (input.reply_to !== undefined) await this.assertReplyTarget(room, peer, input.reply_to);
     return new Promise<ChatMessageWire>((done, failed) => {
       const queued = {
         room,
@@ -130,7 +137,7 @@ export class ChatService {
       batch[0]?.failed(new AppError("unavailable", "chat is unavailable right now, try again"));
       return;
     }
-    const announced = batch.map((queued, i) => [queued, toWire(rows[i] as Row)] as const);
+    const announced = batch.map((queued, i) => [queued, toWire(rows[i] as Row, queued.peer.role)] as const);
     announced.sort(([, a], [, b]) => a.seq - b.seq);
     // Every broadcast of the batch first, then the acks: each ack follows its own message.
     for (const [{ room, peer, recipient }, message] of announced) {
@@ -176,14 +183,47 @@ export class ChatService {
     if (query.before !== undefined) where.push(lt(chatMessages.seq, query.before));
     const rows = await this.unavailableOnFailure(() =>
       db
-        .select()
+        .select({ message: chatMessages, role: participants.role })
         .from(chatMessages)
+        .leftJoin(
+          participants,
+          and(
+            eq(participants.tenantId, chatMessages.tenantId),
+            eq(participants.id, chatMessages.senderParticipantId),
+          ),
+        )
         .where(and(...where))
         .orderBy(desc(chatMessages.seq))
         .limit(query.limit + 1),
     );
     const page = rows.slice(0, query.limit).reverse();
-    return { messages: page.map(toWire), has_more: rows.length > query.limit };
+    return { messages: page.map((r) => toWire(r.message, r.role)), has_more: rows.length > query.limit };
+  }
+
+  /** A reply names a message of this meeting its sender may see (not another pair's direct message). */
+  private async assertReplyTarget(room: Room, peer: Peer, replyTo: string): Promise<void> {
+    const { db } = this.options;
+    const { tenantId, id: meetingId } = room.meeting;
+    const [target] = await this.unavailableOnFailure(() =>
+      db
+        .select({ to: chatMessages.recipientParticipantId, from: chatMessages.senderUserId })
+        .from(chatMessages)
+        .where(
+          and(
+            eq(chatMessages.tenantId, tenantId),
+            eq(chatMessages.meetingId, meetingId),
+            eq(chatMessages.id, replyTo),
+          ),
+        )
+        .limit(1),
+    );
+    const visible =
+      target &&
+      (target.to === null ||
+        target.from === peer.userId ||
+        target.to === peer.id ||
+        room.peers.get(target.to)?.userId === peer.userId);
+    if (!visible) throw new AppError("not_found", "no such message to reply to in this meeting");
   }
 
   /** One transaction: the messages (rows returned in the batch's order) and the meeting's count. */

@@ -24,6 +24,16 @@ export interface LobbyEntry {
 export class LobbyBook {
   private readonly byMeeting = new Map<string, Map<string, LobbyEntry>>();
 
+  /** `perUser`: entries one user may have waiting for one meeting (a crowd of tabs is not a crowd). */
+  constructor(private readonly limits: { perUser: number } = { perUser: 2 }) {}
+
+  /** Whether this user may add one more entry to this meeting's lobby. */
+  hasRoomFor(meetingId: string, userId: string): boolean {
+    let n = 0;
+    for (const e of this.byMeeting.get(meetingId)?.values() ?? []) if (e.userId === userId) n += 1;
+    return n < this.limits.perUser;
+  }
+
   add(claims: JoinClaims, conn: Connection, at: Date): LobbyEntry {
     const entry: LobbyEntry = {
       meetingId: claims.meeting_id,

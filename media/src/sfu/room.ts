@@ -14,6 +14,7 @@ import type { AckData } from "@nexus/shared/signaling/requests";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import type { types as ms } from "mediasoup";
 import { type Connection, Peer } from "./peer.js";
+import { DEFAULT_PEER_LIMITS, type PeerLimits } from "./peer-limits.js";
 import { LoopChannel, type RoomChannel } from "./room-channel.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type { WorkerSlot } from "./worker-pool.js";
@@ -73,13 +74,41 @@ export interface RoomOptions {
   reconnectGraceMs: number;
   /** Where broadcasts go; default: one send per peer connection from JavaScript. */
   channel?: RoomChannel;
+  /** What each peer may hold (default DEFAULT_PEER_LIMITS). */
+  limits?: PeerLimits;
 }
 
-const transportOf = (peer: Peer, transportId: string): ms.WebRtcTransport => {
+const transportOf = (peer: Peer, transportId: string, direction?: "send" | "recv"): ms.WebRtcTransport => {
   const transport = peer.transports.get(transportId);
   if (!transport) throw new AppError("not_found", "no such transport");
+  if (direction && (transport.appData as { direction?: string }).direction !== direction) {
+    throw new AppError(
+      "bad_request",
+      direction === "send" ? "produce needs a send transport" : "consume needs a receive transport",
+    );
+  }
   return transport;
 };
+
+/**
+ * mediasoup's worker refuses a request it cannot carry out with a plain Error (its own classes, e.g. a closed
+ * worker or object, are subclasses and keep their meaning). For the calls wrapped in it this is the client's
+ * input: a repeated SSRC or MID, a second connect, parameters the worker does not take.
+ */
+async function workerRefusal<T>(call: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof Error && error.constructor === Error) {
+      const again = /already (called|connected)/.test(error.message);
+      throw new AppError(again ? "invalid_state" : "bad_request", `${what}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+const overLimit = (what: string, limit: number) =>
+  new AppError("rate_limited", `at most ${limit} ${what} per participant`);
 
 /**
  * One meeting on this host: a router on one worker, the peers, and everything they send and receive.
@@ -177,8 +206,7 @@ export class Room {
       this.resume(existing, conn);
       return { peer: existing, resumed: true };
     }
-    if (this.peers.size >= this.meeting.maxParticipants)
-      throw new AppError("meeting_full", "meeting is full");
+    this.assertSeat(claims);
     const peer = new Peer(claims, conn, {
       muted: this.meeting.settings.mute_on_join,
       videoOn: !this.meeting.settings.video_off_on_join,
@@ -190,6 +218,28 @@ export class Room {
     this.channel.add(conn);
     this.events.emit("peerjoined", peer, first);
     return { peer, resumed: false };
+  }
+
+  /**
+   * Whether a new peer fits: the meeting's seats, of which the last is kept for a host while none is in the
+   * room (members cannot fill a meeting its host then cannot enter), and at most `peersPerUser` peers of one
+   * user (one member cannot take every seat).
+   */
+  private assertSeat(claims: JoinClaims): void {
+    const max = this.meeting.maxParticipants;
+    if (this.peers.size >= max) throw new AppError("meeting_full", "meeting is full");
+    let mine = 0;
+    let hostIn = false;
+    for (const p of this.peers.values()) {
+      if (p.userId === claims.user_id) mine += 1;
+      if (p.role === "host") hostIn = true;
+    }
+    if (claims.role !== "host" && !hostIn && max > 1 && this.peers.size >= max - 1) {
+      throw new AppError("meeting_full", "meeting is full (the last seat is kept for a host)");
+    }
+    if (mine >= this.limits.peersPerUser) {
+      throw new AppError("conflict", `you are already in this meeting ${mine} times; leave one first`);
+    }
   }
 
   /** A host removed this peer: it leaves, and its user cannot join this room again. */
@@ -294,7 +344,13 @@ export class Room {
     this.logger.warn({ slot: slot.index, router_id: router.id }, "room moved to a new worker");
   }
 
+  private get limits(): PeerLimits {
+    return this.options.limits ?? DEFAULT_PEER_LIMITS;
+  }
+
   async createTransport(peer: Peer, direction: "send" | "recv"): Promise<AckData<"create-transport">> {
+    const { transports: limit } = this.limits;
+    if (peer.transports.size >= limit) throw overLimit("transports", limit);
     const transport = await this.router.createWebRtcTransport({
       webRtcServer: this.slotRef.webRtcServer,
       enableUdp: true,
@@ -306,6 +362,11 @@ export class Room {
       transport.close();
       throw new AppError("invalid_state", "left the meeting");
     }
+    // Requests in parallel all passed the first check.
+    if (peer.transports.size >= limit) {
+      transport.close();
+      throw overLimit("transports", limit);
+    }
     peer.addTransport(transport);
     return {
       transport_id: transport.id,
@@ -316,11 +377,16 @@ export class Room {
   }
 
   async connectTransport(peer: Peer, transportId: string, dtls: DtlsParametersWire): Promise<void> {
-    await transportOf(peer, transportId).connect({ dtlsParameters: dtls as ms.DtlsParameters });
+    const transport = transportOf(peer, transportId);
+    await workerRefusal(
+      () => transport.connect({ dtlsParameters: dtls as ms.DtlsParameters }),
+      "connect refused",
+    );
   }
 
   async restartIce(peer: Peer, transportId: string): Promise<AckData<"restart-ice">> {
-    const iceParameters = await transportOf(peer, transportId).restartIce();
+    const transport = transportOf(peer, transportId);
+    const iceParameters = await workerRefusal(() => transport.restartIce(), "ICE restart refused");
     return { ice_parameters: iceParameters };
   }
 
@@ -334,7 +400,9 @@ export class Room {
       paused?: boolean | undefined;
     },
   ): Promise<ms.Producer> {
-    const transport = transportOf(peer, input.transport_id);
+    const transport = transportOf(peer, input.transport_id, "send");
+    const { producers: limit } = this.limits;
+    if (peer.producers.size >= limit) throw overLimit("producers", limit);
     const isScreen = input.source === "screen" || input.source === "screen-audio";
     if (isScreen) this.claimScreenShare(peer);
     const expectedKind: MediaKind =
@@ -348,15 +416,23 @@ export class Room {
       (input.paused === undefined &&
         ((input.source === "mic" && peer.state.is_muted) ||
           (input.source === "camera" && !peer.state.is_video_on)));
-    const producer = await transport.produce({
-      kind: input.kind,
-      rtpParameters: withoutAbsCaptureTime(input.rtp_parameters as ms.RtpParameters),
-      paused,
-      appData: { participantId: peer.id, source: input.source },
-    });
+    const producer = await workerRefusal(
+      () =>
+        transport.produce({
+          kind: input.kind,
+          rtpParameters: withoutAbsCaptureTime(input.rtp_parameters as ms.RtpParameters),
+          paused,
+          appData: { participantId: peer.id, source: input.source },
+        }),
+      "produce refused",
+    );
     if (!this.peers.has(peer.id)) {
       producer.close();
       throw new AppError("invalid_state", "left the meeting");
+    }
+    if (peer.producers.size >= limit) {
+      producer.close();
+      throw overLimit("producers", limit);
     }
     peer.addProducer(producer, input.source);
     const router = this.router;
@@ -388,15 +464,24 @@ export class Room {
     return producer;
   }
 
+  private assertConsumerRoom(peer: Peer, producerId: string): void {
+    const { consumers, consumersPerProducer } = this.limits;
+    if (peer.consumers.size >= consumers) throw overLimit("consumers", consumers);
+    let ofThis = 0;
+    for (const c of peer.consumers.values()) if (c.producerId === producerId) ofThis += 1;
+    if (ofThis >= consumersPerProducer) throw overLimit("consumers of one producer", consumersPerProducer);
+  }
+
   async consume(
     peer: Peer,
     input: { transport_id: string; producer_id: string; rtp_capabilities: RtpCapabilitiesWire },
   ): Promise<AckData<"consume">> {
-    const transport = transportOf(peer, input.transport_id);
+    const transport = transportOf(peer, input.transport_id, "recv");
     const owner = this.producerOwner(input.producer_id);
     if (!owner) throw new AppError("not_found", "no such producer in this meeting");
     const { peer: producerPeer, source } = owner;
     if (producerPeer === peer) throw new AppError("bad_request", "cannot consume your own producer");
+    this.assertConsumerRoom(peer, input.producer_id);
     const rtpCapabilities = input.rtp_capabilities as ms.RtpCapabilities;
     // No router.canConsume first: consume() makes the same check (validated capabilities, a non-RTX codec
     // in common) and the pre-check cost a deep clone of both sides on every consume. Its refusals are
@@ -413,6 +498,15 @@ export class Room {
       if (error instanceof TypeError || (error as Error)?.name === "UnsupportedError") {
         throw new AppError("bad_request", "your device cannot receive this producer");
       }
+      if (error instanceof Error && error.constructor === Error) {
+        throw new AppError("bad_request", `consume refused: ${error.message}`);
+      }
+      throw error;
+    }
+    try {
+      this.assertConsumerRoom(peer, input.producer_id);
+    } catch (error) {
+      consumer.close();
       throw error;
     }
     peer.addConsumer(consumer);
@@ -455,7 +549,9 @@ export class Room {
 
   async setPreferredLayers(peer: Peer, consumerId: string, spatialLayer: number, temporalLayer?: number) {
     const consumer = this.consumerOf(peer, consumerId);
-    await whileOpen(consumer, () => consumer.setPreferredLayers({ spatialLayer, temporalLayer }));
+    await whileOpen(consumer, () =>
+      workerRefusal(() => consumer.setPreferredLayers({ spatialLayer, temporalLayer }), "layers refused"),
+    );
   }
 
   async pauseProducer(peer: Peer, producerId: string): Promise<void> {

@@ -3,6 +3,7 @@ import { AppError } from "@nexus/shared/errors";
 import type { JoinClaims } from "@nexus/shared/tokens";
 import type { MeetingLoader, MeetingSnapshot } from "../meeting/meeting-loader.js";
 import type { Connection, Peer } from "./peer.js";
+import type { PeerLimits } from "./peer-limits.js";
 import { Room } from "./room.js";
 import type { RoomChannel } from "./room-channel.js";
 import { TypedEmitter } from "./typed-emitter.js";
@@ -13,6 +14,8 @@ export interface RoomManagerOptions {
   meetings: MeetingLoader;
   logger: Logger;
   reconnectGraceMs: number;
+  /** What each peer may hold (default DEFAULT_PEER_LIMITS). */
+  limits?: PeerLimits;
   /** A fresh broadcast channel for each room; default: a loop over the peers' connections. */
   channel?: (meetingId: string) => RoomChannel;
 }
@@ -137,6 +140,7 @@ export class RoomManager {
       logger: this.options.logger,
       reconnectGraceMs: this.options.reconnectGraceMs,
       channel: this.options.channel?.(meetingId),
+      limits: this.options.limits,
     });
     // Subscribed before anyone else: the manager's own bookkeeping runs first.
     room.events.on("peerleft", (p) => this.byResumeToken.delete(p.resumeToken));

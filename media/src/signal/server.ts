@@ -10,6 +10,13 @@ import { createDispatch, errorBody, idOf, reply } from "./dispatch.js";
 
 const CLOSE = CLOSE_CODES;
 
+/**
+ * uWS drops a socket whose message passes its maxPayloadLength without a close frame (the client sees 1006).
+ * It is given this much more room, so that a message over our limit is read and answered with 1009; only one
+ * past the ceiling is still dropped outright.
+ */
+const uwsPayloadCeiling = (limit: number) => Math.min(16 * 1024 * 1024, Math.max(4 * limit, 256 * 1024));
+
 export interface SignalServerOptions {
   bind: string;
   port: number;
@@ -45,6 +52,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const { logger } = options;
   /** Open sockets, each with its session. */
   const sockets = new Set<ClientConnection>();
+  /** Per peer being resumed, the one socket that holds its resume token (see open). */
+  const resuming = new WeakMap<object, ClientConnection>();
   const dispatch = createDispatch({ handlers: options.handlers, context: options.context, logger });
   const app = uWS.App();
 
@@ -74,7 +83,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   };
 
   app.ws<UserData>("/*", {
-    maxPayloadLength: options.maxMessageBytes,
+    maxPayloadLength: uwsPayloadCeiling(options.maxMessageBytes),
     // The same limit as ClientConnection.send, for what uWS sends on its own: topic publishes.
     maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: 1,
@@ -134,6 +143,14 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
         return;
       }
       const conn = new ClientConnection(ws, options.maxBackpressureBytes);
+      const resumed = data.auth.resumePeer?.peer;
+      if (resumed) {
+        // One resume token, one socket at a time: a newer one takes over from any still open.
+        const previous = resuming.get(resumed);
+        if (previous && !previous.closed)
+          previous.close(CLOSE.replaced, "another connection resumed this session");
+        resuming.set(resumed, conn);
+      }
       data.session = { ...data.auth, conn, room: null, peer: null };
       data.conn = conn;
       data.auth = null;
@@ -145,6 +162,10 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       const session = data.session;
       const conn = data.conn;
       if (!session || !conn) return;
+      if (message.byteLength > options.maxMessageBytes) {
+        conn.close(CLOSE.messageTooBig, "message too big");
+        return;
+      }
       // The ArrayBuffer is only valid during this callback: decode it now.
       const text = Buffer.from(message).toString("utf8");
       if (!takeToken(data.bucket, options.ratePerSec, options.rateBurst)) {
@@ -166,6 +187,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       if (!session || !conn) return;
       conn.closed = true;
       sockets.delete(conn);
+      const resumed = session.resumePeer?.peer;
+      if (resumed && resuming.get(resumed) === conn) resuming.delete(resumed);
       options.onSessionClosed(session);
     },
   });

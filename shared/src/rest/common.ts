@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { noNul, storableTimestamp } from "../text.js";
 
 /** Query values arrive as strings; this accepts decimal digits only and yields a bounded integer. */
 export const intQuery = (min: number, max: number) =>
@@ -12,12 +13,12 @@ export const intQuery = (min: number, max: number) =>
     v.maxValue(max),
   );
 
-export const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
+export const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp(), storableTimestamp());
 
 /** `limit` (1..100, default 20) and an opaque `cursor` returned by the previous page. */
 export const PageQuerySchema = v.object({
   limit: v.optional(intQuery(1, 100)),
-  cursor: v.optional(v.pipe(v.string(), v.maxLength(512))),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(512), noNul())),
 });
 
 export const IdParamSchema = v.object({ id: v.string() });

@@ -1,9 +1,10 @@
 import * as v from "valibot";
+import { noNul } from "../text.js";
 import { MeetingRoleSchema } from "../tokens.js";
 
 export const JoinBodySchema = v.strictObject({
-  password: v.optional(v.pipe(v.string(), v.maxLength(128))),
-  display_name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100))),
+  password: v.optional(v.pipe(v.string(), v.maxLength(128), noNul())),
+  display_name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100), noNul())),
 });
 export type JoinBody = v.InferOutput<typeof JoinBodySchema>;
 

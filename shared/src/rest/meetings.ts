@@ -7,6 +7,7 @@ import {
   MeetingStatusSchema,
   MEETING_SETTINGS_FIELDS as settingsFields,
 } from "../meeting.js";
+import { noNul } from "../text.js";
 import { IsoTimestampSchema, PageQuerySchema, pageOf } from "./common.js";
 
 export { DEFAULT_MEETING_SETTINGS, MeetingSettingsSchema, MeetingStatusSchema };
@@ -16,10 +17,10 @@ export type MeetingSettingsBody = MeetingSettings;
 /** Every field optional: on create the defaults fill the gaps, on update the stored values do. */
 export const MeetingSettingsPatchSchema = v.partial(v.strictObject(settingsFields));
 
-const title = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
-const description = v.nullable(v.pipe(v.string(), v.maxLength(5000)));
+const title = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200), noNul());
+const description = v.nullable(v.pipe(v.string(), v.maxLength(5000), noNul()));
 const maxParticipants = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
-const password = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const password = v.pipe(v.string(), v.minLength(1), v.maxLength(128), noNul());
 /** Whom the calendar invitation names as attendees; stored lowercase, each once. */
 export const MAX_INVITEES = 500;
 const invitees = v.pipe(

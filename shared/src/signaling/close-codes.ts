@@ -9,6 +9,8 @@ export const CLOSE_CODES = {
   meetingEnded: 4000,
   /** A host turned this participant away (denied at the lobby, or removed): do not reconnect. */
   denied: 4003,
+  /** A message over the host's size limit (MEDIA_MAX_MESSAGE_BYTES): send smaller ones. */
+  messageTooBig: 1009,
   /** The client did not read its socket and too much was waiting for it: reconnect and resume. */
   tooSlow: 4008,
   /** Too many messages in a row past the rate limit. */

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { noNul } from "../text.js";
 import { MeetingRoleSchema } from "../tokens.js";
 
 /*
@@ -7,16 +8,22 @@ import { MeetingRoleSchema } from "../tokens.js";
  * typed client pick them up like any other message.
  */
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128), noNul());
 const Empty = v.object({});
 
 /** Longest chat message, in UTF-16 code units (what a browser's `maxlength` counts). */
 export const CHAT_MAX_CHARS = 4000;
 
+/**
+ * Who sent a message. Display names are not unique (anyone may call themselves "Host"): participant_id and
+ * user_id say who it was, and role what they were in the meeting when they sent it (absent on messages of
+ * participants whose record is gone), so a client can mark hosts.
+ */
 export const ChatSenderSchema = v.object({
   participant_id: v.nullable(v.string()),
   user_id: v.string(),
   name: v.string(),
+  role: v.optional(MeetingRoleSchema),
 });
 
 /** A chat message as stored: seq is the one order every participant sees. */
@@ -42,7 +49,7 @@ export const MEETING_REQUESTS = {
   /** Stored before it is acknowledged; refused with `unavailable` (and not broadcast) if it cannot be. */
   "send-message": {
     data: v.object({
-      text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(CHAT_MAX_CHARS)),
+      text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(CHAT_MAX_CHARS), noNul()),
       reply_to: v.optional(v.pipe(v.string(), v.uuid())),
       /** A participant id: the message goes to them and the sender only. */
       to: v.optional(Id),
@@ -52,7 +59,7 @@ export const MEETING_REQUESTS = {
   /** Pages back through the history: the newest `limit` before seq `before`, oldest first. */
   "get-messages": {
     data: v.object({
-      before: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+      before: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))),
       limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)), 50),
     }),
     ack: v.object({ messages: v.array(ChatMessageWireSchema), has_more: v.boolean() }),

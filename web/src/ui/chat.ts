@@ -69,6 +69,8 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
                 { datetime: m.at },
                 new Date(m.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
               ),
+              // Names are not unique: a host is marked by the role the server gives its peer, not by name.
+              roleBadge(mine ? session.role : session.peers.get(m.participantId ?? "")?.role),
               m.direct ? h("span", { class: "badge" }, "private") : null,
               h("p", { class: "text" }, m.content),
             );
@@ -93,4 +95,13 @@ export function chatPanel(session: MeetingSession): { el: HTMLElement; render():
       }
     },
   };
+}
+
+function roleBadge(role: string | undefined) {
+  if (role !== "host" && role !== "cohost") return null;
+  return h(
+    "span",
+    { class: "badge role", "data-testid": "role-badge" },
+    role === "host" ? "host" : "co-host",
+  );
 }

@@ -1,0 +1,83 @@
+import { participants } from "@nexus/drizzle";
+import { AppError } from "@nexus/shared/errors";
+import type { UserClaims } from "@nexus/shared/tokens";
+import { and, eq, inArray } from "drizzle-orm";
+import type { ControlDeps } from "./deps.js";
+import type { MeetingRow } from "./services/meetings.js";
+
+/**
+ * Who may do what over REST, one table for every route (tenant isolation comes first and is not here: a
+ * meeting of another tenant is not found, whatever the rule).
+ *
+ * - `tenant`: any signed-in user of the meeting's tenant (list, read a meeting's card, ask to join: the join
+ *   route then applies the meeting's own rules: removal, lock, password, capacity, and the lobby on the host).
+ * - `create`: tenant admins and users whose role is host.
+ * - `manage`: a tenant admin, or the host who created the meeting.
+ * - `attendee`: what the meeting left behind (who came, what was said, how it went, what was recorded) is
+ *   for its hosts (admins and the creator) and for the users it admitted: a participants row that reached
+ *   the room (`joined` or `left`). Waiting in the lobby is not admission; a user a host denied or removed
+ *   reads nothing, whatever other rows they have.
+ */
+export type Rule = "tenant" | "create" | "manage" | "attendee";
+
+export const ROUTE_POLICY = {
+  "GET /api/meetings": "tenant",
+  "POST /api/meetings": "create",
+  "GET /api/meetings/:id": "tenant",
+  "PUT /api/meetings/:id": "manage",
+  "DELETE /api/meetings/:id": "manage",
+  "POST /api/meetings/:id/start": "manage",
+  "POST /api/meetings/:id/end": "manage",
+  "POST /api/meetings/:id/join": "tenant",
+  "GET /api/meetings/:id/participants": "attendee",
+  "GET /api/meetings/:id/stats": "attendee",
+  "GET /api/meetings/:id/messages": "attendee",
+  "GET /api/meetings/:id/recordings": "attendee",
+} as const satisfies Record<string, Rule>;
+
+export type PolicyRoute = keyof typeof ROUTE_POLICY;
+
+/** Participant statuses that mean the room let this user in. */
+const ADMITTED = ["joined", "left"] as const;
+/** Statuses that take the meeting's history away from a user, whatever else they have. */
+const EXCLUDED = ["removed", "denied"] as const;
+
+/** Hosts of a meeting in the REST sense: tenant admins and its creator. */
+export const isMeetingHost = (user: UserClaims, meeting: MeetingRow) =>
+  user.role === "admin" || meeting.createdBy === user.sub;
+
+/** Whether the user was admitted to the meeting and never denied or removed (one query). */
+export async function wasAdmitted(
+  db: ControlDeps["db"],
+  user: UserClaims,
+  meeting: MeetingRow,
+): Promise<boolean> {
+  const rows = await db
+    .select({ status: participants.status })
+    .from(participants)
+    .where(
+      and(
+        eq(participants.tenantId, user.tenant_id),
+        eq(participants.meetingId, meeting.id),
+        eq(participants.userId, user.sub),
+        inArray(participants.status, [...ADMITTED, ...EXCLUDED]),
+      ),
+    );
+  const statuses = new Set(rows.map((r) => r.status));
+  if (EXCLUDED.some((s) => statuses.has(s))) return false;
+  return ADMITTED.some((s) => statuses.has(s));
+}
+
+/** Applies an `attendee` rule; `forbidden` otherwise (the meeting itself is visible to the tenant). */
+export async function assertAttendee(
+  db: ControlDeps["db"],
+  user: UserClaims,
+  meeting: MeetingRow,
+): Promise<void> {
+  if (isMeetingHost(user, meeting)) return;
+  if (await wasAdmitted(db, user, meeting)) return;
+  throw new AppError(
+    "forbidden",
+    "only the meeting's hosts and participants it admitted can read its history",
+  );
+}
