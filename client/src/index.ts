@@ -1,0 +1,4 @@
+export * from "./backoff.js";
+export * from "./meeting-client.js";
+export * from "./rest.js";
+export * from "./wire.js";
