@@ -9,6 +9,6 @@ export {
   useRedisUrl,
 } from "./env.js";
 export { freePort } from "./ports.js";
-export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { postgresBinDir, type RunningServer, startPostgres } from "./postgres.js";
 export { startRedis } from "./redis.js";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
