@@ -270,6 +270,8 @@ export class MeetingClient {
       (new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(
         url,
       ) as WebSocketLike);
+    // A refused upgrade or a reset is an "error" event before the close; Node's `ws` throws one nobody hears.
+    socket.addEventListener("error", () => {});
     const client = new SignalingClient(socket, { timeoutMs: this.options.requestTimeoutMs ?? 15_000 });
     const timeoutMs = this.options.reconnect?.openTimeoutMs ?? 5000;
     let timer: ReturnType<typeof setTimeout> | undefined;
