@@ -3,11 +3,12 @@ import { SignalingClient, SignalingError, type WebSocketLike } from "@nexus/shar
 import { CLOSE_CODES, isFinalClose } from "@nexus/shared/signaling/close-codes";
 import type { MediaSource, ParticipantState, PeerInfo, ProducerInfo } from "@nexus/shared/signaling/peer";
 import type { JoinedAck } from "@nexus/shared/signaling/requests";
-import { Device, type types as mc } from "mediasoup-client";
+import type { types as mc } from "mediasoup-client";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 import { Emitter } from "./emitter.js";
+import { MediaLink } from "./media-link.js";
 import { FINAL_JOIN_CODES } from "./rest.js";
-import { CAMERA_ENCODINGS, type ChatMessage, signalingUrl, toChatMessage } from "./wire.js";
+import { type ChatMessage, signalingUrl, toChatMessage } from "./wire.js";
 
 /*
  * A meeting as state plus actions, with no DOM: a UI renders its fields after each change, tests drive it
@@ -156,10 +157,7 @@ export class MeetingClient {
 
   private answer: JoinAnswer;
   private client!: SignalingClient;
-  private device!: Device;
-  private sendTransport: mc.Transport | null = null;
-  private recvTransport: mc.Transport | null = null;
-  private readonly producers = new Map<MediaSource, mc.Producer>();
+  private readonly media: MediaLink;
   private readonly consuming = new Set<string>();
   private localAudio: MediaStreamTrack | null;
   private closing: Promise<void> | null = null;
@@ -178,6 +176,12 @@ export class MeetingClient {
     this.localAudio = options.audio ?? null;
     this.localVideo = options.video ?? null;
     this.resumeToken = options.resumeToken ?? null;
+    this.media = new MediaLink({
+      signaling: () => this.client,
+      handlerName: options.handlerName,
+      iceServers: () => this.answer.ice_servers as RTCIceServer[] | undefined,
+      canRestartIce: () => this.phase === "joined" && this.connection === "connected",
+    });
     this.muted = !!options.startMuted;
     this.videoOn = !options.startVideoOff;
     // A network that comes back cuts the wait before the next attempt short.
@@ -335,20 +339,17 @@ export class MeetingClient {
     this.loadChatHistory();
   }
 
-  private async setupMedia(capabilities: mc.RtpCapabilities): Promise<void> {
-    this.device = new Device(this.options.handlerName ? { handlerName: this.options.handlerName } : {});
-    await this.device.load({ routerRtpCapabilities: capabilities });
-    [this.sendTransport, this.recvTransport] = await Promise.all([
-      this.makeTransport("send"),
-      this.makeTransport("recv"),
-    ]);
+  private setupMedia(capabilities: mc.RtpCapabilities): Promise<void> {
+    return this.media.open(capabilities);
   }
 
   /** Sends camera and microphone; a failure is shown, not fatal: the person still sees and hears the others. */
   private async produceLocal(muted: boolean, videoOff: boolean): Promise<void> {
     const results = await Promise.allSettled([
-      this.localAudio && !this.producers.has("mic") ? this.produce("mic", this.localAudio, muted) : null,
-      this.localVideo && !this.producers.has("camera")
+      this.localAudio && !this.media.producers.has("mic")
+        ? this.produce("mic", this.localAudio, muted)
+        : null,
+      this.localVideo && !this.media.producers.has("camera")
         ? this.produce("camera", this.localVideo, videoOff)
         : null,
     ]);
@@ -362,12 +363,7 @@ export class MeetingClient {
 
   /** Everything on the host's side is gone (new router, or a re-join): close our side of it. */
   private dropMedia(): void {
-    for (const producer of this.producers.values()) producer.close();
-    this.producers.clear();
-    this.sendTransport?.close();
-    this.recvTransport?.close();
-    this.sendTransport = null;
-    this.recvTransport = null;
+    this.media.close();
     this.consuming.clear();
     for (const peer of this.peers.values()) {
       for (const track of peer.tracks.values()) track.consumer.close();
@@ -571,75 +567,8 @@ export class MeetingClient {
     this.changed();
   }
 
-  private async makeTransport(direction: "send" | "recv"): Promise<mc.Transport> {
-    const ack = await this.client.request("create-transport", { direction });
-    const options: mc.TransportOptions = {
-      id: ack.transport_id,
-      iceParameters: ack.ice_parameters as mc.IceParameters,
-      iceCandidates: ack.ice_candidates as mc.IceCandidate[],
-      dtlsParameters: ack.dtls_parameters as mc.DtlsParameters,
-      // TURN from control, when the deployment has one: it carries media where UDP to the host cannot go.
-      ...(this.answer.ice_servers ? { iceServers: this.answer.ice_servers as RTCIceServer[] } : {}),
-    };
-    const transport =
-      direction === "send"
-        ? this.device.createSendTransport(options)
-        : this.device.createRecvTransport(options);
-    transport.on("connect", ({ dtlsParameters }, done, fail) => {
-      this.client
-        .request("connect-transport", { transport_id: transport.id, dtls_parameters: dtlsParameters })
-        .then(() => done(), fail);
-    });
-    transport.on("produce", ({ kind, rtpParameters, appData }, done, fail) => {
-      this.client
-        .request("produce", {
-          transport_id: transport.id,
-          kind,
-          rtp_parameters: rtpParameters,
-          source: appData.source as MediaSource,
-          paused: appData.paused === true,
-        })
-        .then(({ producer_id }) => done({ id: producer_id }), fail);
-    });
-    let stalled: ReturnType<typeof setTimeout> | undefined;
-    transport.on("connectionstatechange", (state) => {
-      clearTimeout(stalled);
-      if (state === "failed") void this.restartIce(transport);
-      // "disconnected" often heals by itself (a lost packet or two); one that lasts gets a restart.
-      else if (state === "disconnected")
-        stalled = setTimeout(() => {
-          if (transport.connectionState === "disconnected") void this.restartIce(transport);
-        }, 2000);
-    });
-    return transport;
-  }
-
-  /** New ICE credentials from the host, so the transport finds a path again (a new network, say). */
-  private async restartIce(transport: mc.Transport): Promise<void> {
-    if (transport.closed || this.phase !== "joined" || this.connection !== "connected") return;
-    try {
-      const { ice_parameters } = await this.client.request("restart-ice", { transport_id: transport.id });
-      await transport.restartIce({ iceParameters: ice_parameters as mc.IceParameters });
-    } catch {
-      // The next reconnect re-creates what cannot be restarted.
-    }
-  }
-
   private async produce(source: MediaSource, track: MediaStreamTrack, paused = false): Promise<mc.Producer> {
-    if (!this.sendTransport) throw new Error("not joined");
-    const producer = await this.sendTransport.produce({
-      track,
-      // Simulcast for the camera only: a screen is mostly still text that should stay sharp.
-      ...(source === "camera" ? { encodings: CAMERA_ENCODINGS } : {}),
-      ...(source === "screen" ? { encodings: [{ maxBitrate: 2_500_000 }] } : {}),
-      codecOptions: source === "screen" ? { videoGoogleStartBitrate: 1000 } : {},
-      stopTracks: false,
-      zeroRtpOnPause: true,
-      disableTrackOnPause: true,
-      appData: { source, paused },
-    });
-    if (paused) producer.pause();
-    this.producers.set(source, producer);
+    const producer = await this.media.produce(source, track, paused);
     producer.on("trackended", () => {
       if (source === "screen") void this.stopScreenShare();
     });
@@ -647,26 +576,15 @@ export class MeetingClient {
   }
 
   private async consume(info: ProducerInfo): Promise<void> {
-    if (!this.recvTransport || info.participant_id === this.participantId) return;
+    if (!this.media.recv || info.participant_id === this.participantId) return;
     if (this.consuming.has(info.producer_id)) return;
     this.consuming.add(info.producer_id);
-    const transport = this.recvTransport;
     try {
-      const ack = await this.client.request("consume", {
-        transport_id: transport.id,
-        producer_id: info.producer_id,
-        rtp_capabilities: this.device.recvRtpCapabilities,
-      });
-      const consumer = await transport.consume({
-        id: ack.consumer_id,
-        producerId: ack.producer_id,
-        kind: ack.kind,
-        rtpParameters: ack.rtp_parameters as mc.RtpParameters,
-        appData: { source: ack.source, participantId: ack.participant_id },
-      });
+      const { consumer, ack, transport } = await this.media.consume(info.producer_id);
       mark("consumer");
       const peer = this.peers.get(ack.participant_id);
-      if (!peer || transport !== this.recvTransport) {
+      // Gone meanwhile, or the receive transport was replaced (a reconnect): this consumer is stale.
+      if (!peer || transport !== this.media.recv) {
         consumer.close();
         return;
       }
@@ -688,7 +606,7 @@ export class MeetingClient {
   }
 
   private pauseLocal(source: MediaSource, paused: boolean): void {
-    const producer = this.producers.get(source);
+    const producer = this.media.producers.get(source);
     if (!producer) return;
     if (paused) producer.pause();
     else producer.resume();
@@ -742,8 +660,7 @@ export class MeetingClient {
   async stopScreenShare(): Promise<void> {
     if (!this.sharing) return;
     this.sharing = false;
-    this.producers.get("screen")?.close();
-    this.producers.delete("screen");
+    this.media.closeProducer("screen");
     this.localScreen?.stop();
     this.localScreen = null;
     this.changed();
@@ -830,7 +747,7 @@ export class MeetingClient {
           // wrtc (Node) has no per-receiver stats: the transport's, narrowed by SSRC, say the same.
           const report = await track.consumer
             .getStats()
-            .catch(() => this.recvTransport?.getStats() ?? new Map());
+            .catch(() => this.media.recv?.getStats() ?? new Map());
           report.forEach(
             (s: { type: string; ssrc?: number; framesDecoded?: number; packetsReceived?: number }) => {
               if (s.type !== "inbound-rtp" || (ssrc !== undefined && s.ssrc !== undefined && s.ssrc !== ssrc))
@@ -968,6 +885,8 @@ export class MeetingClient {
   }
 
   private recovered(resumed: boolean, attempts: number): void {
+    // Left (or ended) while the last attempt was finishing: the close already said so.
+    if (this.closing) return;
     this.attempt = 0;
     this.resumeWindowOpen = true;
     this.setConnection("connected");
@@ -976,6 +895,7 @@ export class MeetingClient {
   }
 
   private giveUp(): void {
+    if (this.closing) return;
     this.attempt = 0;
     this.dropMedia();
     this.client?.close();
@@ -1054,34 +974,30 @@ export class MeetingClient {
       }
     }
     const kept = new Set(ack.transport_ids);
-    if (fresh || !this.recvTransport || !kept.has(this.recvTransport.id)) {
+    const media = this.media;
+    if (fresh || !media.recv || !kept.has(media.recv.id)) {
       // A reload (nothing of ours survives in the page) or a host that lost them: new transports.
-      if (fresh) {
-        this.device = new Device(this.options.handlerName ? { handlerName: this.options.handlerName } : {});
-        await this.device.load({ routerRtpCapabilities: ack.router_rtp_capabilities as mc.RtpCapabilities });
-      }
+      if (fresh || !media.device) await media.load(ack.router_rtp_capabilities as mc.RtpCapabilities);
       for (const peer of this.peers.values()) {
         for (const track of peer.tracks.values()) track.consumer.close();
         peer.tracks.clear();
       }
       this.consuming.clear();
-      this.recvTransport?.close();
-      this.recvTransport = await this.makeTransport("recv");
+      media.recv?.close();
+      media.recv = await media.createTransport("recv");
     }
-    if (fresh || !this.sendTransport || !kept.has(this.sendTransport.id)) {
-      for (const producer of this.producers.values()) producer.close();
-      this.producers.clear();
-      this.sendTransport?.close();
-      this.sendTransport = await this.makeTransport("send");
+    if (fresh || !media.send || !kept.has(media.send.id)) {
+      media.closeProducers();
+      media.send?.close();
+      media.send = await media.createTransport("send");
       // The old producers (a reload's) are still in the room: close them so ours replace them.
       for (const producerId of ack.producer_ids)
         await this.client.request("close-producer", { producer_id: producerId }).catch(() => {});
     } else {
       const held = new Set(ack.producer_ids);
-      for (const [source, producer] of [...this.producers]) {
+      for (const [source, producer] of [...media.producers]) {
         if (held.has(producer.id)) continue;
-        producer.close();
-        this.producers.delete(source);
+        media.closeProducer(source);
         if (source === "screen") {
           this.sharing = false;
           this.localScreen?.stop();
@@ -1091,13 +1007,8 @@ export class MeetingClient {
     }
     this.phase = "joined";
     this.changed();
-    for (const transport of [this.sendTransport, this.recvTransport]) {
-      const state = transport.connectionState;
-      if (state === "failed" || state === "disconnected") {
-        const { ice_parameters } = await this.client.request("restart-ice", { transport_id: transport.id });
-        await transport.restartIce({ iceParameters: ice_parameters as mc.IceParameters });
-      }
-    }
+    // A resume is the moment to repair what broke while the socket was down.
+    await media.restartStalled();
     await Promise.all(ack.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p))));
     if (fresh) {
       await this.produceLocal(!!this.options.startMuted, !!this.options.startVideoOff);
