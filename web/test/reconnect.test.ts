@@ -152,9 +152,25 @@ describe("a page whose connection to the media host drops", () => {
     expect(await chatTexts(guest, "said before the drop").count()).toBe(1);
   });
 
-  it("takes a reloaded page back into the meeting as the same participant", async () => {
+  it("takes a reloaded page back into the meeting as the same participant, still muted", async () => {
+    await guest.getByTestId("btn-mute").click();
+    await waitUntil(
+      "muted",
+      async () => (await guest.getByTestId("btn-mute").getAttribute("aria-pressed")) === "true",
+    );
     await guest.reload();
     expect(await inMeeting(guest)).toBe(guestId);
+    await waitUntil(
+      "still muted after the reload",
+      async () => (await guest.getByTestId("btn-mute").getAttribute("aria-pressed")) === "true",
+    );
+    await waitUntil(
+      "the host sees the guest muted",
+      async () =>
+        (await host
+          .locator(`[data-testid="tile-${guestId}"][data-source="camera"]`)
+          .getAttribute("data-muted")) === "true",
+    );
     await waitForGrowingFrames(host, guestId, "camera");
     await waitForGrowingFrames(guest, hostId, "camera");
     expect(await participantRows(host, guestId).count()).toBe(1);
