@@ -8,7 +8,12 @@ import * as esbuild from "esbuild";
 const here = dirname(fileURLToPath(import.meta.url));
 export const WEB_DIST = join(here, "dist");
 /** Everything whose change calls for a new bundle. */
-export const WEB_SOURCES = [join(here, "src"), join(here, "build.mjs"), join(here, "..", "shared", "src")];
+export const WEB_SOURCES = [
+  join(here, "src"),
+  join(here, "build.mjs"),
+  join(here, "..", "shared", "src"),
+  join(here, "..", "client", "src"),
+];
 
 async function newestMtime(path) {
   const info = await stat(path).catch(() => null);

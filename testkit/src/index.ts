@@ -11,3 +11,4 @@ export {
 export { freePort } from "./ports.js";
 export { postgresBinDir, type RunningServer, startPostgres } from "./postgres.js";
 export { startRedis } from "./redis.js";
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";

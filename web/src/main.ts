@@ -1,5 +1,5 @@
 import { Api } from "./api.js";
-import { MeetingSession } from "./session.js";
+import { MeetingSession, type SessionOptions, savedSession } from "./session.js";
 import { clear, h } from "./ui/dom.js";
 import { meetingScreen } from "./ui/meeting.js";
 import { meetingsScreen } from "./ui/meetings.js";
@@ -68,37 +68,72 @@ function route() {
     return;
   }
   const meetingId = decodeURIComponent(match[1]!);
+  const enter = (options: SessionOptions) => {
+    session = new MeetingSession(options);
+    const active = session;
+    const view = meetingScreen(active, () => go("#/"));
+    show(view.el, () => {
+      view.dispose();
+      for (const track of [options.audio, options.video]) track?.stop();
+      if (session === active) session = null;
+    });
+    active.start().catch(() => {
+      // The meeting view shows session.error; nothing else to do here.
+    });
+  };
+  // A reload inside the host's grace period goes straight back into the meeting, as the same participant.
+  const saved = savedSession(meetingId);
+  if (saved) {
+    void resumeSaved(meetingId, saved, enter);
+    return;
+  }
   const prejoin = prejoinScreen(
     api,
     meetingId,
     tokenName(),
-    ({ answer, audio, video, startMuted, startVideoOff }) => {
-      session = new MeetingSession({
+    ({ answer, body, audio, video, startMuted, startVideoOff }) =>
+      enter({
         join: answer,
+        rejoin: () => api.join(meetingId, body),
         audio,
         video,
         startMuted,
         startVideoOff,
         pageHost: location.hostname,
-      });
-      const active = session;
-      const view = meetingScreen(active, () => go("#/"));
-      show(view.el, () => {
-        view.dispose();
-        for (const track of [audio, video]) track?.stop();
-        if (session === active) session = null;
-      });
-      active.start().catch(() => {
-        // The meeting view shows session.error; nothing else to do here.
-      });
-    },
+      }),
     () => go("#/"),
   );
   show(prejoin.el, prejoin.dispose);
 }
 
+async function resumeSaved(
+  meetingId: string,
+  saved: NonNullable<ReturnType<typeof savedSession>>,
+  enter: (options: SessionOptions) => void,
+) {
+  show(h("p", { class: "hint", "data-testid": "resuming" }, "Getting you back into the meeting…"));
+  let stream: MediaStream | null = null;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  } catch {
+    // Without a camera or microphone the person still sees and hears the others.
+  }
+  enter({
+    join: saved.answer,
+    resumeToken: saved.token,
+    rejoin: () => api.join(meetingId, {}),
+    audio: stream?.getAudioTracks()[0] ?? null,
+    video: stream?.getVideoTracks()[0] ?? null,
+    startMuted: saved.muted,
+    startVideoOff: !saved.videoOn,
+    pageHost: location.hostname,
+  });
+}
+
 window.addEventListener("hashchange", route);
-window.addEventListener("pagehide", () => void session?.leave());
+// Not a leave: a reload comes back as the same participant (the host keeps it for RECONNECT_GRACE_MS);
+// a closed tab drops out once that grace period passes. The Leave button leaves at once.
+window.addEventListener("pagehide", () => session?.suspend());
 root.append(h("p", { class: "hint" }, "Loading…"));
 api.devInfo().then((info) => {
   dev = info.dev;

@@ -1,4 +1,5 @@
 import { AppError, isAppError } from "@nexus/shared/errors";
+import { CLOSE_CODES } from "@nexus/shared/signaling/close-codes";
 import type { RtpCapabilitiesWire } from "@nexus/shared/signaling/media-types";
 import type { AckData } from "@nexus/shared/signaling/requests";
 import type { MeetingSnapshot } from "../meeting/meeting-loader.js";
@@ -21,6 +22,12 @@ async function enterRoom(ctx: HandlerContext, meeting: MeetingSnapshot | null): 
     taken.room.resume(taken.peer, session.conn);
     placed = { room: taken.room, peer: taken.peer, resumed: true };
   } else {
+    const old = session.replaces;
+    if (old && !old.room.closed && old.room.peers.get(old.peer.id) === old.peer) {
+      const oldConn = old.peer.conn;
+      old.room.leave(old.peer, "rejoined");
+      oldConn?.close(CLOSE_CODES.replaced, "replaced by a new connection");
+    }
     placed = await rooms.join(session.claims, session.conn, meeting ?? undefined);
   }
   const { room, peer, resumed } = placed;
@@ -40,6 +47,7 @@ async function enterRoom(ctx: HandlerContext, meeting: MeetingSnapshot | null): 
     peers: room.othersOf(peer),
     settings: room.meeting.settings,
     resume_token: peer.resumeToken,
+    reconnect_grace_ms: rooms.reconnectGraceMs,
     resumed,
     transport_ids: resumed ? [...peer.transports.keys()] : [],
     producer_ids: resumed ? [...peer.producers.keys()] : [],

@@ -14,6 +14,12 @@ export interface Session {
   readonly claims: JoinClaims;
   /** Set when the connection came with ?resume=: the peer it takes over on join-meeting. */
   readonly resumePeer: { room: Room; peer: Peer } | null;
+  /**
+   * Set when a fresh join came with ?replaces=<resume token> of a peer of the same user that the host still
+   * keeps (a client that re-joins because it could not resume): that peer leaves as this one enters, so the
+   * others never see the person twice.
+   */
+  readonly replaces?: { room: Room; peer: Peer } | null;
   /** The meeting row read when the upgrade was admitted (null for a resume): a first join reads it once. */
   readonly meeting: MeetingSnapshot | null;
   room: Room | null;
@@ -23,7 +29,7 @@ export interface Session {
 }
 
 /** What admission of an upgrade decides, before the socket exists. */
-export type Admitted = Pick<Session, "claims" | "resumePeer" | "meeting">;
+export type Admitted = Pick<Session, "claims" | "resumePeer" | "meeting" | "replaces">;
 
 export interface HandlerContext {
   session: Session;

@@ -103,6 +103,7 @@ export class Peer {
 
   info(): PeerInfo {
     return Object.assign(this.participantState(), {
+      connection: this.conn ? ("connected" as const) : ("reconnecting" as const),
       user_id: this.userId,
       display_name: this.displayName,
       producers: [...this.producers.values()].map(({ producer, source }) => ({

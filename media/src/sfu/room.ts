@@ -257,6 +257,8 @@ export class Room {
       this.channel.remove(old);
       old.close(CLOSE_CODES.replaced, "replaced by a new connection");
     }
+    // The others were told it was reconnecting (disconnected below): now it is back, the same participant.
+    if (!old) this.broadcast("participant-connection", { participant_id: peer.id, state: "connected" });
     this.channel.add(conn);
   }
 
@@ -270,6 +272,8 @@ export class Room {
       this.leave(peer, "disconnected");
       return;
     }
+    // Not a leave: the peer keeps its place and media, and the others show it as reconnecting.
+    this.broadcast("participant-connection", { participant_id: peer.id, state: "reconnecting" });
     peer.graceTimer = setTimeout(() => this.leave(peer, "timeout"), this.options.reconnectGraceMs);
   }
 

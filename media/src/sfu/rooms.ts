@@ -43,6 +43,10 @@ export class RoomManager {
   get size(): number {
     return this.rooms.size;
   }
+  /** How long a dropped peer is kept for a resume (clients learn it in the join-meeting ack). */
+  get reconnectGraceMs(): number {
+    return this.options.reconnectGraceMs;
+  }
   get isDraining(): boolean {
     return this.draining;
   }

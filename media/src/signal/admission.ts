@@ -28,7 +28,15 @@ export interface AdmissionDeps {
  */
 export function createAdmission(deps: AdmissionDeps) {
   const { rooms, meetings, registry, usedTokens, now, hostId } = deps;
-  return async ({ token, resume }: { token: string; resume: string }): Promise<Admitted> => {
+  return async ({
+    token,
+    resume,
+    replaces,
+  }: {
+    token: string;
+    resume: string;
+    replaces?: string;
+  }): Promise<Admitted> => {
     try {
       if (resume) {
         const found = rooms.resumable(resume);
@@ -50,7 +58,10 @@ export function createAdmission(deps: AdmissionDeps) {
       if (!meeting) throw new AppError("not_found", "meeting not found");
       if (meeting.status === "ended") throw new AppError("invalid_state", "meeting has ended");
       await ensureOwnership(registry, claims.meeting_id, hostId, deps.claimTtlMs);
-      return { claims, resumePeer: null, meeting };
+      // Only a peer of the same person in the same meeting can be replaced; anything else is ignored.
+      const old = replaces ? rooms.resumable(replaces) : null;
+      const same = old && old.room.id === claims.meeting_id && old.peer.userId === claims.user_id;
+      return { claims, resumePeer: null, meeting, replaces: same ? old : null };
     } catch (error) {
       deps.refused(error instanceof AppError ? error.code : "internal");
       throw error;

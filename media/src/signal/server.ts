@@ -27,7 +27,7 @@ export interface SignalServerOptions {
   logger: Logger;
   handlers: HandlerGroup<RequestType>;
   /** Runs before the upgrade; throwing an AppError refuses the connection with its HTTP status. */
-  authenticate(query: { token: string; resume: string }): Promise<Admitted>;
+  authenticate(query: { token: string; resume: string; replaces: string }): Promise<Admitted>;
   context(session: Session): HandlerContext;
   /** The session's socket closed (for any reason). */
   onSessionClosed(session: Session): void;
@@ -107,11 +107,12 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       const extensions = req.getHeader("sec-websocket-extensions");
       const token = req.getQuery("token") ?? "";
       const resume = req.getQuery("resume") ?? "";
+      const replaces = req.getQuery("replaces") ?? "";
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
       });
-      options.authenticate({ token, resume }).then(
+      options.authenticate({ token, resume, replaces }).then(
         (auth) => {
           if (aborted) return;
           const data: UserData = {

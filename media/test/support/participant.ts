@@ -40,11 +40,11 @@ export function connect(url: string): Promise<{ client: SignalingClient; ws: Web
   });
 }
 
-interface Feed {
+export interface Feed {
   stop(): void;
 }
 
-function videoFeed(width: number, height: number): { track: MediaStreamTrack; feed: Feed } {
+export function videoFeed(width: number, height: number): { track: MediaStreamTrack; feed: Feed } {
   const source = new RTCVideoSource();
   const track = source.createTrack();
   const data = new Uint8Array(width * height * 1.5);
@@ -66,7 +66,7 @@ function videoFeed(width: number, height: number): { track: MediaStreamTrack; fe
   };
 }
 
-function audioFeed(): { track: MediaStreamTrack; feed: Feed } {
+export function audioFeed(): { track: MediaStreamTrack; feed: Feed } {
   const source = new RTCAudioSource();
   const track = source.createTrack();
   const samples = new Int16Array(480);

@@ -20,3 +20,16 @@ export const CLOSE_CODES = {
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
+/**
+ * Closes after which a client must not reconnect: the meeting is over for it, or another connection holds
+ * its place. Every other close (a network drop 1006, 1001, tooSlow, ...) is worth a reconnect and resume.
+ */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CLOSE_CODES.meetingEnded,
+  CLOSE_CODES.denied,
+  CLOSE_CODES.replaced,
+  CLOSE_CODES.rateLimited,
+]);
+
+export const isFinalClose = (code: number): boolean => FINAL_CLOSE_CODES.has(code);

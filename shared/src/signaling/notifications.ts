@@ -1,7 +1,13 @@
 import * as v from "valibot";
 import { RtpCapabilitiesSchema } from "./media-types.js";
 import { MEETING_NOTIFICATIONS } from "./meeting.js";
-import { MediaSourceSchema, ParticipantStateSchema, PeerInfoSchema, ProducerInfoSchema } from "./peer.js";
+import {
+  MediaSourceSchema,
+  ParticipantStateSchema,
+  PeerConnectionStateSchema,
+  PeerInfoSchema,
+  ProducerInfoSchema,
+} from "./peer.js";
 
 const ProducerEvent = v.object({
   participant_id: v.string(),
@@ -14,6 +20,8 @@ export const NOTIFICATIONS = {
   "participant-joined": PeerInfoSchema,
   "participant-left": v.object({ participant_id: v.string(), reason: v.string() }),
   "participant-updated": ParticipantStateSchema,
+  /** A participant's connection dropped (kept through the grace period) or came back (resumed). */
+  "participant-connection": v.object({ participant_id: v.string(), state: PeerConnectionStateSchema }),
   "new-producer": ProducerInfoSchema,
   "producer-paused": ProducerEvent,
   "producer-resumed": ProducerEvent,

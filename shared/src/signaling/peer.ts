@@ -30,8 +30,16 @@ export const ParticipantStateSchema = v.object({
 });
 export type ParticipantState = v.InferOutput<typeof ParticipantStateSchema>;
 
+/**
+ * Whether a participant's signaling connection is up. "reconnecting": it dropped and the host keeps the
+ * participant (and its media) through the reconnect grace period; others show that rather than a leave.
+ */
+export const PeerConnectionStateSchema = v.picklist(["connected", "reconnecting"]);
+export type PeerConnectionState = v.InferOutput<typeof PeerConnectionStateSchema>;
+
 export const PeerInfoSchema = v.object({
   ...ParticipantStateSchema.entries,
+  connection: v.optional(PeerConnectionStateSchema, "connected"),
   user_id: v.string(),
   display_name: v.string(),
   role: MeetingRoleSchema,

@@ -52,6 +52,8 @@ export const REQUESTS = {
         locked: v.optional(v.boolean()),
         /** Present it as `?resume=` to take this peer back after a dropped connection. */
         resume_token: v.string(),
+        /** How long the host keeps this peer after its connection drops: the window for a resume. */
+        reconnect_grace_ms: v.optional(v.number()),
         /** True when this connection took over a peer kept through the reconnect grace period. */
         resumed: v.boolean(),
         /** Transports and producers that survived (only when resumed): restart ICE on them. */

@@ -18,6 +18,13 @@ export function meetingScreen(
 ): { el: HTMLElement; dispose(): void } {
   const error = notice("meeting-error");
   const moderation = h("p", { class: "info", "data-testid": "moderation", hidden: true });
+  // The socket dropped: the client is getting back in by itself; the call goes on meanwhile.
+  const reconnecting = h("p", {
+    class: "info reconnecting",
+    "data-testid": "reconnecting-banner",
+    role: "status",
+    hidden: true,
+  });
   const grid = h("div", { class: "grid", "data-testid": "video-grid" });
   const audios = h("div", { hidden: true });
   const tiles = new Map<string, Tile>();
@@ -113,7 +120,8 @@ export function meetingScreen(
       const camera = tracks.find((t) => t.source === "camera");
       const t = tile(`${peer.id}:camera`, peer.id, "camera", false);
       setTrack(t, camera && peer.videoOn && !camera.paused ? camera.consumer.track : null);
-      t.label.textContent = `${peer.name}${peer.muted ? " · muted" : ""}${peer.hand ? " · hand raised" : ""}`;
+      t.label.textContent = `${peer.name}${peer.reconnecting ? " · reconnecting…" : ""}${peer.muted ? " · muted" : ""}${peer.hand ? " · hand raised" : ""}`;
+      t.el.dataset.reconnecting = String(peer.reconnecting);
       t.el.dataset.muted = String(peer.muted);
       t.el.dataset.video = String(peer.videoOn);
       t.el.dataset.hand = String(peer.hand);
@@ -180,12 +188,19 @@ export function meetingScreen(
     const phase = session.phase;
     waiting.hidden = phase !== "waiting";
     const finished = phase !== "joined" && phase !== "waiting" && phase !== "connecting";
+    over.hidden = !finished;
+    reconnecting.hidden = session.connection !== "reconnecting";
+    reconnecting.textContent =
+      session.attempt > 1 ? `Reconnecting… (attempt ${session.attempt})` : "Reconnecting…";
     if (finished) {
       over.hidden = false;
       over.dataset.phase = phase;
       over.replaceChildren(
         h("h2", {}, phase === "left" ? "You left the meeting" : "The meeting is over for you"),
         session.error ? h("p", { "data-testid": "meeting-over-reason" }, session.error) : "",
+        session.canRetry
+          ? h("button", { "data-testid": "btn-retry", onclick: () => void session.retry() }, "Retry")
+          : "",
         h("button", { "data-testid": "back-to-meetings", onclick: onExit }, "Back to meetings"),
       );
     }
@@ -218,6 +233,7 @@ export function meetingScreen(
       "div",
       { class: "stage" },
       error.el,
+      reconnecting,
       moderation,
       grid,
       h("nav", { class: "controls" }, muteBtn, videoBtn, handBtn, screenBtn, leaveBtn),

@@ -73,6 +73,7 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
               "data-testid": `participant-${peer.id}`,
               "data-hand": String(peer.hand),
               "data-muted": String(peer.muted),
+              "data-reconnecting": String(peer.reconnecting),
             },
             h(
               "span",
@@ -80,7 +81,13 @@ export function participantsPanel(session: MeetingSession): { el: HTMLElement; r
               peer.name,
               peer.role === "host" ? " (host)" : peer.role === "cohost" ? " (co-host)" : "",
             ),
-            h("span", { class: "state" }, peer.muted ? "muted" : "mic on", peer.hand ? " · hand" : ""),
+            h(
+              "span",
+              { class: "state" },
+              peer.reconnecting ? "reconnecting… · " : "",
+              peer.muted ? "muted" : "mic on",
+              peer.hand ? " · hand" : "",
+            ),
             host
               ? h(
                   "span",

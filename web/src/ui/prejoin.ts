@@ -1,10 +1,12 @@
-import type { JoinAnswer } from "@nexus/shared/rest/join";
+import type { JoinAnswer, JoinBody } from "@nexus/shared/rest/join";
 import type { Meeting } from "@nexus/shared/rest/meetings";
 import { type Api, describeError } from "../api.js";
 import { h, notice } from "./dom.js";
 
 export interface PrejoinResult {
   answer: JoinAnswer;
+  /** What was sent to get it: a re-join after a lost connection sends it again. */
+  body: JoinBody;
   audio: MediaStreamTrack | null;
   video: MediaStreamTrack | null;
   startMuted: boolean;
@@ -92,13 +94,15 @@ export function prejoinScreen(
         error.hide();
         joinButton.disabled = true;
         try {
-          const answer = await api.join(meetingId, {
+          const body: JoinBody = {
             display_name: name.value.trim() || undefined,
             ...(password.value ? { password: password.value } : {}),
-          });
+          };
+          const answer = await api.join(meetingId, body);
           handedOver = true;
           onJoined({
             answer,
+            body,
             audio: stream?.getAudioTracks()[0] ?? null,
             video: stream?.getVideoTracks()[0] ?? null,
             startMuted: micOff.checked,
