@@ -14,7 +14,7 @@ const usage = `usage: npm run load -- --meetings M --publishers P --subscribers 
   [--url http://host:port] a running deployment (default: start the one-process service on free ports;
                            a host other than loopback is only loaded when named here)
   [--jwt-secret SECRET]    sign user tokens with the deployment's JWT_SECRET (default: its /dev/token)
-  [--tenant ID] [--workers W] [--join-concurrency N] [--sfu-pid PID] [--out DIR] [--quiet]`;
+  [--tenant ID] [--workers W] [--join-concurrency N] [--sfu-pid PID] [--out DIR] [--clip-dir DIR] [--quiet]`;
 
 function main(): Promise<void> | void {
   let values: Record<string, string | boolean | undefined>;
@@ -34,6 +34,7 @@ function main(): Promise<void> | void {
         "join-concurrency": { type: "string", default: "8" },
         "sfu-pid": { type: "string" },
         out: { type: "string", default: "loadtest-report" },
+        "clip-dir": { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
       },
@@ -71,6 +72,7 @@ function main(): Promise<void> | void {
     workers: num("workers"),
     joinConcurrency: num("join-concurrency"),
     sfuPid: values["sfu-pid"] ? num("sfu-pid") : undefined,
+    clipDir: values["clip-dir"] as string | undefined,
     onSample: values.quiet ? undefined : (s) => console.log(progressLine(s)),
     onLog: (line) => console.log(`# ${line}`),
   }).then((report) => {

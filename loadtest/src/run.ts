@@ -17,7 +17,7 @@ import {
   joinMeeting,
   userToken,
 } from "./client.js";
-import { type Clip, loadClip, packetsIn, requireFfmpeg } from "./clip.js";
+import { type Clip, loadClip, packetsIn } from "./clip.js";
 import {
   Pacer,
   type ProducerRef,
@@ -231,12 +231,12 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     ["duration", o.duration, 1],
     ["video-kbps", o.videoKbps, 50],
   ] as const) {
-    if (!Number.isFinite(value) || value < min)
-      throw new Error(`--${name} must be a number >= ${min} (got ${value})`);
+    if (!Number.isInteger(value) || value < min) {
+      throw new Error(`--${name} must be a whole number >= ${min} (got ${value})`);
+    }
   }
   if (o.videoKbps > 8000) throw new Error(`--video-kbps must be at most 8000 (got ${o.videoKbps})`);
   if (o.url) checkTarget(o.url, o.allowRemote ?? false);
-  requireFfmpeg();
   const clip: Clip = await loadClip(o.videoKbps, o.clipDir);
 
   let service: Awaited<ReturnType<typeof startService>> | undefined;
