@@ -8,7 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const capacity = args[0] === "capacity";
 if (capacity) args.shift();
-const entry = capacity ? "capacity.ts" : "cli.ts";
+const entry = capacity ? "capacity-cli.ts" : "cli.ts";
 const result = spawnSync(process.execPath, ["--import", "tsx", join(here, "..", "src", entry), ...args], {
   stdio: "inherit",
 });

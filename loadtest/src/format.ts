@@ -48,7 +48,10 @@ export function summaryTable(r: Report): string {
       "receivers got",
       `${t.receivedPackets} pkt (${(t.receivedBytes / 1e6).toFixed(1)} MB) of ${t.expectedReceivedPackets} expected`,
     ],
-    ["loss", `${(t.lossFraction * 100).toFixed(3)}%`],
+    [
+      "loss",
+      `${(t.lossFraction * 100).toFixed(3)}% (publishers -> SFU ${(t.ingressLossFraction * 100).toFixed(3)}%, SFU -> receivers ${(t.egressLossFraction * 100).toFixed(3)}%); UDP receive-buffer overflows on this machine meanwhile: ${t.udpRcvbufErrors ?? "-"}`,
+    ],
     [
       "NACK / PLI",
       `receivers -> SFU ${t.receiverNacks} / ${t.receiverPlis}; SFU -> publishers ${t.publisherNacks} / ${t.publisherPlis}`,
@@ -66,6 +69,10 @@ export function summaryTable(r: Report): string {
     [
       "generator",
       `${r.generator.cpuPctAvg.toFixed(0)}% avg, ${r.generator.cpuPctMax.toFixed(0)}% max CPU; RSS max ${r.generator.rssMbMax.toFixed(0)} MB; loop lag p99 max ${r.generator.loopP99MsMax.toFixed(0)} ms${r.generator.saturated ? " (SATURATED)" : ""}`,
+    ],
+    [
+      "machine",
+      `${r.machine.cores} cores, load average ${r.machine.loadAvgStart.toFixed(1)} -> ${r.machine.loadAvgEnd.toFixed(1)} (other processes share these cores)`,
     ],
   ];
   const w = Math.max(...rows.map(([a]) => a.length));

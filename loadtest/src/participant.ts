@@ -148,11 +148,16 @@ export class Pacer {
     this.firstPid = firstPictureId(clip);
   }
 
-  add(sender: RtcSender): Feed {
+  /**
+   * Starts feeding this sender `delayMs` from now. Spreading the starts keeps the publishers' key frames
+   * apart: real clients are not in lockstep, and a run whose publishers all send their key frame in the same
+   * millisecond measures the burst, not the SFU.
+   */
+  add(sender: RtcSender, delayMs = 0): Feed {
     const t = sender.tracks;
     const feed: Feed = {
       sender,
-      startedAt: performance.now(),
+      startedAt: performance.now() + delayMs,
       sentPackets: 0,
       sentBytes: 0,
       done: false,
@@ -202,6 +207,7 @@ export class Pacer {
     const clip = this.clip;
     for (const f of this.feeds) {
       if (f.done) continue;
+      if (now < f.startedAt) continue;
       const elapsed = Math.min((now - f.startedAt) / 1000, this.mediaSeconds);
       let ended = true;
       for (const s of f.streams) {

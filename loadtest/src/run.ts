@@ -6,6 +6,8 @@
  * counters and reports.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { SignalingClient } from "@nexus/shared/signaling/client";
@@ -104,6 +106,15 @@ export interface Report {
     /** The SFU's producer inbound counters, summed. */
     sfuReceivedPackets: number;
     lossFraction: number;
+    /** Lost between the publishers and the SFU: 1 - SFU received / publishers sent. */
+    ingressLossFraction: number;
+    /** Lost between the SFU and the receivers: 1 - receivers got / SFU sent. */
+    egressLossFraction: number;
+    /**
+     * This machine's UDP receive-buffer overflows while the media flowed (/proc/net/snmp RcvbufErrors, every
+     * process on the host): a socket that was not read fast enough dropped that many datagrams.
+     */
+    udpRcvbufErrors: number | null;
     /** NACKs / PLIs the SFU received from receivers (consumer stats) and sent to publishers (counted here). */
     receiverNacks: number;
     receiverPlis: number;
@@ -125,7 +136,23 @@ export interface Report {
     loopP99MsMax: number;
     saturated: boolean;
   };
+  /** The machine the generator ran on: other load on it (load average) makes every figure worse. */
+  machine: { cores: number; loadAvgStart: number; loadAvgEnd: number };
   samples: Sample[];
+}
+
+/** The kernel's UDP counters (Linux); null elsewhere. */
+function udpCounters(): { rcvbufErrors: number } | null {
+  try {
+    const lines = readFileSync("/proc/net/snmp", "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("Udp:"));
+    const names = (lines[0] ?? "").split(/\s+/);
+    const values = (lines[1] ?? "").split(/\s+/);
+    return { rcvbufErrors: Number(values[names.indexOf("RcvbufErrors")] ?? 0) };
+  } catch {
+    return null;
+  }
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -251,6 +278,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
   const auth: AuthOptions = { url: url.replace(/\/$/, ""), tenant: o.tenant, jwtSecret: o.jwtSecret };
   const runId = Math.random().toString(36).slice(2, 8);
   const startedAt = new Date().toISOString();
+  const loadAvgStart = loadavg()[0] as number;
   const t0 = performance.now();
   const members: Member[] = [];
   const meetingIds: { id: string; hostToken: string }[] = [];
@@ -407,10 +435,8 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
         );
         m.sender = started.sender;
         m.producers = started.producers;
-        if (!o.publishersReceive) {
-          m.joinMs = performance.now() - m.joinStart;
-          joinTimes.push(m.joinMs);
-        }
+        m.joinMs = performance.now() - m.joinStart;
+        if (!o.publishersReceive) joinTimes.push(m.joinMs);
       }),
     );
     const producersOf = (meeting: number, except: Member) =>
@@ -418,6 +444,10 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     const receivers = members.filter((m) => !m.publisher || (o.publishersReceive && m.sender));
     await pool(receivers, o.joinConcurrency, (m) =>
       setup(m, async () => {
+        // A publisher that also receives: its join is its publishing setup plus its receiving setup, not the
+        // time it waited for the other publishers in between.
+        const already = m.joinMs ?? 0;
+        const subscribeStart = performance.now();
         if (!m.joined) await join(m);
         const joined = m.joined as Joined;
         m.sub = await startSubscriber(
@@ -426,7 +456,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
           `m${m.meeting}r${m.index}`,
           producersOf(m.meeting, m),
         );
-        m.joinMs = performance.now() - m.joinStart;
+        m.joinMs = already + (performance.now() - subscribeStart);
         joinTimes.push(m.joinMs);
       }),
     );
@@ -435,7 +465,12 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     // --- media ---
     phase = "media";
     const mediaStart = { at: performance.now(), sfu: sfuPid ? sampleProcesses(processTree(sfuPid)) : null };
-    for (const m of members) if (m.sender) pacer.add(m.sender);
+    const udpBefore = udpCounters();
+    // Starts spread over one key-frame interval (the clip has one key frame a second).
+    const senders = members.filter((m) => m.sender);
+    for (const [i, m] of senders.entries()) {
+      pacer.add(m.sender as RtcSender, Math.round((i * 1000) / senders.length));
+    }
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
         if (pacer.finished || !members.some((m) => m.sender)) {
@@ -446,6 +481,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     });
     pacer.stop();
     const mediaEnd = { at: performance.now(), sfu: sfuPid ? sampleProcesses(processTree(sfuPid)) : null };
+    const udpAfter = udpCounters();
 
     // --- drain: wait until the receivers' counts stop moving ---
     phase = "drain";
@@ -565,6 +601,10 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
           expectedReceivedPackets > 0
             ? Math.max(0, expectedReceivedPackets - inn.p) / expectedReceivedPackets
             : 0,
+        ingressLossFraction:
+          pacer.sentPackets > 0 ? Math.max(0, pacer.sentPackets - sfuReceivedPackets) / pacer.sentPackets : 0,
+        egressLossFraction: sfuSentPackets > 0 ? Math.max(0, sfuSentPackets - inn.p) / sfuSentPackets : 0,
+        udpRcvbufErrors: udpBefore && udpAfter ? udpAfter.rcvbufErrors - udpBefore.rcvbufErrors : null,
         receiverNacks,
         receiverPlis,
         publisherNacks: fb.nacks,
@@ -587,6 +627,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
         // The pacer runs on the event loop: a loop that stalls for 100 ms cannot hold real-time pace.
         saturated: loopMax > 100 || pacer.refused > 0,
       },
+      machine: { cores: availableParallelism(), loadAvgStart, loadAvgEnd: loadavg()[0] as number },
       samples,
     };
     return report;

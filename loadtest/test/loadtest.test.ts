@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS, judge, runCapacity } from "../src/capacity.js";
 import { loadClip, packetsIn } from "../src/clip.js";
 import { type Report, runLoad, startService, stopService } from "../src/run.js";
 
@@ -126,5 +127,79 @@ describe("the load tester against the one-process service", () => {
       /ffmpeg \(with libvpx and libopus\) is not installed: .*apt-get install ffmpeg/,
     );
     expect(res.stderr).not.toMatch(/ENOENT/);
+  });
+
+  it("one capacity step: 3-person meetings, figures behind the verdict, limits judged from the report", async () => {
+    const result = await runCapacity({
+      url: service.url,
+      sfuPid: service.pid,
+      meetingSize: 3,
+      startMeetings: 1,
+      stepMeetings: 1,
+      maxSteps: 1,
+      duration: 2,
+      videoKbps: 300,
+      workers: 1,
+    });
+    expect(result.steps).toHaveLength(1);
+    const step = result.steps[0];
+    if (!step) throw new Error("no step");
+    expect(step.participants).toBe(3);
+    // Everyone receives the two others: 3 x 2 streams of exactly the clip's first 2 s.
+    const t = step.report.totals;
+    expect(t.expectedReceivedPackets).toBe(3 * 2 * t.expectedPerPublisherPackets);
+    expect(step.outboundPacketsPerSec).toBe(t.sfuSentPackets / 2);
+    expect(step.outboundPacketsPerSec).toBeGreaterThan(0);
+    // Whatever this (shared, busy) machine allowed, the verdict and the broken limits agree.
+    if (step.broken.length === 0) {
+      expect(result.largest).toBe(step);
+      expect(result.verdict).toMatch(/no limit broke within 1 step/);
+    } else {
+      expect(result.largest).toBeNull();
+      expect(result.verdict).toContain(step.broken[0]);
+    }
+
+    // The same report judged against changed figures: each limit names itself and its owner.
+    const base = step.report;
+    const variant = (totals: Partial<Report["totals"]>, rest: Partial<Report> = {}): Report => ({
+      ...base,
+      ...rest,
+      joins: { ...base.joins, failed: 0, p99Ms: 10 },
+      generator: { ...base.generator, saturated: false },
+      sfu: { ...base.sfu, cpuPctAvg: 10 },
+      totals: { ...base.totals, lossFraction: 0, ...totals },
+    });
+    expect(judge(variant({}), DEFAULT_LIMITS, 1).broken).toEqual([]);
+    const ingress = judge(
+      variant({ lossFraction: 0.05, ingressLossFraction: 0.05, egressLossFraction: 0 }),
+      DEFAULT_LIMITS,
+      1,
+    );
+    expect(ingress.limitedBy).toBe("sfu");
+    expect(ingress.broken[0]).toMatch(/loss 5\.00% > 1%, mostly between the publishers and the SFU/);
+    const egress = judge(
+      variant({ lossFraction: 0.05, ingressLossFraction: 0, egressLossFraction: 0.05 }),
+      DEFAULT_LIMITS,
+      1,
+    );
+    expect(egress.limitedBy).toBe("generator");
+    const cpu = judge({ ...variant({}), sfu: { ...base.sfu, cpuPctAvg: 90 } }, DEFAULT_LIMITS, 1);
+    expect(cpu.broken[0]).toMatch(/SFU CPU 90% > 85%/);
+    expect(cpu.limitedBy).toBe("sfu");
+    expect(judge({ ...variant({}), sfu: { ...base.sfu, cpuPctAvg: 90 } }, DEFAULT_LIMITS, 2).broken).toEqual(
+      [],
+    );
+    const slowJoin = judge(
+      { ...variant({}), joins: { ...base.joins, failed: 0, p99Ms: 1500 } },
+      DEFAULT_LIMITS,
+      1,
+    );
+    expect(slowJoin.broken[0]).toMatch(/join p99 1500 ms > 1000 ms/);
+    const saturated = judge(
+      { ...variant({}), generator: { ...base.generator, saturated: true } },
+      DEFAULT_LIMITS,
+      1,
+    );
+    expect(saturated.limitedBy).toBe("generator");
   });
 });
