@@ -10,7 +10,7 @@ import { MissingToolError } from "./clip.js";
 import { progressLine } from "./format.js";
 
 const usage = `usage: npm run capacity -- [--meeting-size N] [--start M] [--step M] [--max-steps K] [--duration S]
-  [--video-kbps K] [--workers W] [--url http://host:port] [--jwt-secret S] [--sfu-pid PID] [--out DIR] [--progress]
+  [--video-kbps K] [--workers W] [--join-concurrency N] [--url http://host:port] [--jwt-secret S] [--sfu-pid PID] [--out DIR] [--progress]
 Steps up the number of N-person meetings (everyone publishes and receives everyone else) until loss > 1%,
 join p99 > 1 s, SFU CPU > 85% of its cores, or the generator saturates.`;
 
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
         duration: { type: "string", default: "10" },
         "video-kbps": { type: "string", default: "500" },
         workers: { type: "string", default: "1" },
+        "join-concurrency": { type: "string", default: "8" },
         url: { type: "string" },
         "jwt-secret": { type: "string" },
         "sfu-pid": { type: "string" },
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     duration: num("duration"),
     videoKbps: num("video-kbps"),
     workers: num("workers"),
+    joinConcurrency: num("join-concurrency"),
     url: values.url as string | undefined,
     sfuPid: values["sfu-pid"] ? num("sfu-pid") : undefined,
     jwtSecret: (values["jwt-secret"] as string | undefined) ?? process.env.JWT_SECRET,

@@ -26,6 +26,8 @@ export interface CapacityOptions {
   videoKbps: number;
   /** mediasoup workers (= cores the SFU may use) of the service the search starts (default 1). */
   workers: number;
+  /** Participants joining at once in each step (default 8, as in npm run load). */
+  joinConcurrency?: number;
   url?: string;
   sfuPid?: number;
   jwtSecret?: string;
@@ -149,6 +151,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
         duration: options.duration,
         videoKbps: options.videoKbps,
         workers: options.workers,
+        joinConcurrency: options.joinConcurrency,
         onSample: options.onSample,
         clipDir: options.clipDir,
       });

@@ -140,6 +140,8 @@ export interface Joined {
   client: SignalingClient;
   ws: WebSocket;
   ack: JoinedAck;
+  /** Where the join's time went (ms): the REST join, opening the socket, the join-meeting answer. */
+  phases: { rest: number; socket: number; signal: number };
 }
 
 /** REST join, socket, join-meeting: what a browser does before any media. */
@@ -149,17 +151,21 @@ export async function joinMeeting(
   meetingId: string,
   name: string,
 ): Promise<Joined> {
+  const t0 = performance.now();
   const answer = await call<JoinAnswer>(
     `${auth.url}/api/meetings/${meetingId}/join`,
     "POST",
     { display_name: name },
     token,
   );
+  const t1 = performance.now();
   const { client, ws } = await openSocket(`${answer.ws_url}?token=${encodeURIComponent(answer.join_token)}`);
+  const t2 = performance.now();
   const ack = await client.request("join-meeting", {});
+  const t3 = performance.now();
   if (ack.lobby) {
     client.close();
     throw new Error("held in the lobby (the tester creates its meetings with the lobby off)");
   }
-  return { client, ws, ack };
+  return { client, ws, ack, phases: { rest: t1 - t0, socket: t2 - t1, signal: t3 - t2 } };
 }

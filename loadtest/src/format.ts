@@ -36,6 +36,12 @@ export function summaryTable(r: Report): string {
       `${r.joins.ok} ok, ${r.joins.failed} failed; p50 ${r.joins.p50Ms.toFixed(0)} ms, p99 ${r.joins.p99Ms.toFixed(0)} ms, max ${r.joins.maxMs.toFixed(0)} ms`,
     ],
     [
+      "join parts p50/p99",
+      (["rest", "socket", "signal", "media"] as const)
+        .map((k) => `${k} ${r.joins.phases[k].p50Ms.toFixed(0)}/${r.joins.phases[k].p99Ms.toFixed(0)} ms`)
+        .join(", "),
+    ],
+    [
       "publishers sent",
       `${t.publisherSentPackets} pkt (${(t.publisherSentBytes / 1e6).toFixed(1)} MB); clip says ${t.expectedPerPublisherPackets} each`,
     ],

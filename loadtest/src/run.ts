@@ -90,7 +90,16 @@ export interface Report {
   url: string;
   startedAt: string;
   clip: { videoKbps: number; videoPacketsPerSec: number; audioPacketsPerSec: number; loopSeconds: number };
-  joins: { ok: number; failed: number; p50Ms: number; p99Ms: number; maxMs: number; errors: string[] };
+  joins: {
+    ok: number;
+    failed: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    errors: string[];
+    /** p50 / p99 of each part of a join (ms): REST join, socket open, join-meeting answer, media setup. */
+    phases: Record<"rest" | "socket" | "signal" | "media", { p50Ms: number; p99Ms: number }>;
+  };
   totals: {
     publisherSentPackets: number;
     publisherSentBytes: number;
@@ -235,6 +244,21 @@ interface Member {
   sub?: Subscription;
   joinMs?: number;
   joinStart: number;
+  /** ms spent setting up media (transports, ICE + DTLS, produce / consume), publishing and receiving. */
+  mediaSetupMs: number;
+}
+
+function joinPhases(done: Member[]): Report["joins"]["phases"] {
+  const of = (pick: (m: Member) => number) => {
+    const xs = done.map(pick).sort((a, b) => a - b);
+    return { p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) };
+  };
+  return {
+    rest: of((m) => m.joined?.phases.rest ?? 0),
+    socket: of((m) => m.joined?.phases.socket ?? 0),
+    signal: of((m) => m.joined?.phases.signal ?? 0),
+    media: of((m) => m.mediaSetupMs),
+  };
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -400,7 +424,14 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
       const meeting = await createMeeting(auth, hostToken, `load ${runId} #${m}`, perMeeting + 1);
       meetingIds.push({ id: meeting.id, hostToken });
       for (let i = 0; i < perMeeting; i++) {
-        members.push({ meeting: m, index: i, publisher: i < o.publishers, producers: [], joinStart: 0 });
+        members.push({
+          meeting: m,
+          index: i,
+          publisher: i < o.publishers,
+          producers: [],
+          joinStart: 0,
+          mediaSetupMs: 0,
+        });
       }
     }
     log(`${o.meetings} meeting(s) created; joining ${members.length} participants`);
@@ -428,11 +459,13 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     await pool(publishers, o.joinConcurrency, (m) =>
       setup(m, async () => {
         await join(m);
+        const mediaStart = performance.now();
         const started = await startPublisher(
           m.joined?.client as SignalingClient,
           `m${m.meeting}p${m.index}`,
           100_000 + (m.meeting * 1000 + m.index) * 2,
         );
+        m.mediaSetupMs += performance.now() - mediaStart;
         m.sender = started.sender;
         m.producers = started.producers;
         m.joinMs = performance.now() - m.joinStart;
@@ -450,12 +483,14 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
         const subscribeStart = performance.now();
         if (!m.joined) await join(m);
         const joined = m.joined as Joined;
+        const mediaStart = performance.now();
         m.sub = await startSubscriber(
           joined.client,
           joined.ack,
           `m${m.meeting}r${m.index}`,
           producersOf(m.meeting, m),
         );
+        m.mediaSetupMs += performance.now() - mediaStart;
         m.joinMs = already + (performance.now() - subscribeStart);
         joinTimes.push(m.joinMs);
       }),
@@ -586,6 +621,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
         p99Ms: percentile(sorted, 99),
         maxMs: sorted.at(-1) ?? 0,
         errors: joinErrors,
+        phases: joinPhases(members.filter((m) => m.joinMs !== undefined && m.joined)),
       },
       totals: {
         publisherSentPackets: pacer.sentPackets,
