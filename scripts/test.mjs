@@ -120,9 +120,17 @@ async function main() {
   record("lint (biome check .)", (await run(bin("biome"), ["check", "."], { env })).ok);
   // No import circles in the product code (type-only imports included): each package's files stack.
   log("dpdm (import circles in the product code)");
-  const circleGlobs = ["shared", "drizzle", "platform", "client", "control", "media", "web", "server", "loadtest"].map(
-    (dir) => `${dir}/src/**/*.ts`,
-  );
+  const circleGlobs = [
+    "shared",
+    "drizzle",
+    "platform",
+    "client",
+    "control",
+    "media",
+    "web",
+    "server",
+    "loadtest",
+  ].map((dir) => `${dir}/src/**/*.ts`);
   record(
     "import circles (dpdm)",
     (
