@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Embedded, startEmbedded } from "@nexus/server";
 import type { BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildWeb } from "../build.mjs";
 import {
   framesOf,
@@ -222,6 +222,12 @@ describe("two people in one meeting", () => {
 });
 
 describe("admission", () => {
+  // Each test here brings its own people: close their browsers when it ends, so the next test does not
+  // share the machine with pages still in meetings.
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close().catch(() => {});
+  });
+
   it("tells a guest with the wrong password so, and lets them in with the right one", async () => {
     const host = await person("carol", "Carol", "host");
     const guest = await person("dave", "Dave");
