@@ -1053,7 +1053,7 @@ export class MeetingClient {
     try {
       await this.joinRoom(this.muted, !this.videoOn, false);
     } catch (error) {
-      if (error instanceof SignalingError && error.code !== "unavailable")
+      if (error instanceof SignalingError && FINAL_JOIN_CODES.has(error.code))
         throw new FinalError(error.message);
       throw new RetryableError((error as Error).message);
     }

@@ -51,13 +51,15 @@ export async function restJoin(options: RestJoinOptions): Promise<JoinAnswer> {
   return answer.output;
 }
 
-/** Join refusals that another attempt will not change: recovery stops and says why. */
+/**
+ * Join refusals that another attempt will not change: recovery stops and says why. Not `meeting_full`: a
+ * re-join may be counted against our own old place until the host lets it go, so that one is retried.
+ */
 export const FINAL_JOIN_CODES: ReadonlySet<string> = new Set([
   "forbidden",
   "not_found",
   "invalid_state",
   "meeting_locked",
-  "meeting_full",
   "wrong_password",
   "unauthorized",
 ]);

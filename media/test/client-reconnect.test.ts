@@ -118,6 +118,13 @@ describe("@nexus/client against a real media host", () => {
     await eventually("bob shows alice as reconnecting", () => bob.client.peers.get(aliceId)?.reconnecting);
     // Said while she was away: she reads it from the history once back.
     await bob.client.sendMessage("while you were away");
+    // Someone arriving now is told she is there, reconnecting.
+    const zed = await Participant.join(
+      `${fx.host.wsUrl}/?token=${await fx.token(meetingId, { user_id: "user-zed", name: "Zed" })}`,
+    );
+    expect(zed.joinAck.peers.find((p) => p.participant_id === aliceId)?.connection).toBe("reconnecting");
+    await zed.client.request("leave-meeting", {});
+    zed.close();
     alice.proxy.refuse(false);
     await eventually("alice is back", () => alice.client.connection === "connected", 20_000);
 
@@ -127,8 +134,12 @@ describe("@nexus/client against a real media host", () => {
       "bob shows alice connected again",
       () => bob.client.peers.get(aliceId)?.reconnecting === false,
     );
-    expect(bob.client.signaling.received("participant-left")).toEqual([]);
-    expect(bob.client.signaling.received("participant-joined")).toHaveLength(0);
+    expect(
+      bob.client.signaling.received("participant-left").filter((d) => d.participant_id === aliceId),
+    ).toEqual([]);
+    expect(
+      bob.client.signaling.received("participant-joined").filter((p) => p.display_name === "Alice"),
+    ).toEqual([]);
     expect(peersNamed(bob, "Alice")).toHaveLength(1);
     await decodesAgain(alice, bob);
     await decodesAgain(bob, alice);

@@ -1,17 +1,9 @@
+import { ApiError, restJoin } from "@nexus/client";
 import type { JoinAnswer, JoinBody } from "@nexus/shared/rest/join";
 import type { CreateMeetingBody, Meeting } from "@nexus/shared/rest/meetings";
 
-/** A refusal from the API, with the error code the UI turns into a sentence. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
-}
+/** A refusal from the API, with the error code the UI turns into a sentence (one class with the library's). */
+export { ApiError };
 
 export interface DevTokenRequest {
   tenant_id: string;
@@ -90,8 +82,9 @@ export class Api {
     return this.call("PUT", `/api/meetings/${encodeURIComponent(id)}`, body);
   }
 
+  /** Through the client library's restJoin, which also checks the answer against shared's schema. */
   join(id: string, body: JoinBody): Promise<JoinAnswer> {
-    return this.call("POST", `/api/meetings/${encodeURIComponent(id)}/join`, body);
+    return restJoin({ baseUrl: this.base, meetingId: id, token: this.token ?? "", body });
   }
 }
 
