@@ -81,6 +81,7 @@ export function judge(
     );
     limitedBy = "generator";
   }
+  if (report.joins.ok === 0) broken.push("nobody joined");
   if (report.joins.failed > 0) {
     broken.push(`${report.joins.failed} join(s) failed: ${report.joins.errors[0] ?? ""}`);
   }

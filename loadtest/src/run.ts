@@ -201,8 +201,8 @@ export function startService(workers: number): Promise<{ url: string; pid: numbe
     let out = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error("the service did not start within 60 s"));
-    }, 60_000);
+      reject(new Error("the service did not start within 180 s"));
+    }, 180_000);
     child.stdout?.on("data", (c: Buffer) => {
       out += c.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
@@ -269,18 +269,23 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
       await fn(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  const n = Number.isInteger(concurrency) && concurrency > 0 ? Math.min(concurrency, items.length) : 1;
+  await Promise.all(Array.from({ length: n }, worker));
 }
 
 export async function runLoad(options: LoadOptions): Promise<Report> {
   const log = options.onLog ?? (() => {});
-  const o = { tenant: "loadtest", workers: 1, joinConcurrency: 8, publishersReceive: false, ...options };
+  // An option passed as undefined keeps its default.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as LoadOptions;
+  const o = { tenant: "loadtest", workers: 1, joinConcurrency: 8, publishersReceive: false, ...given };
   for (const [name, value, min] of [
     ["meetings", o.meetings, 1],
     ["publishers", o.publishers, 1],
     ["subscribers", o.subscribers, 0],
     ["duration", o.duration, 1],
     ["video-kbps", o.videoKbps, 50],
+    ["workers", o.workers, 1],
+    ["join-concurrency", o.joinConcurrency, 1],
   ] as const) {
     if (!Number.isInteger(value) || value < min) {
       throw new Error(`--${name} must be a whole number >= ${min} (got ${value})`);

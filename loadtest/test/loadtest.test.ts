@@ -78,7 +78,7 @@ describe("the load tester against the one-process service", () => {
           out,
         ],
       ],
-      { encoding: "utf8", timeout: 100_000 },
+      { encoding: "utf8", timeout: 200_000 },
     );
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
@@ -87,6 +87,9 @@ describe("the load tester against the one-process service", () => {
     const files = readdirSync(out);
     const json = files.find((f) => f.endsWith(".json"));
     expect(files.some((f) => f.endsWith(".csv"))).toBe(true);
+    const html = readFileSync(join(out, files.find((f) => f.endsWith(".html")) as string), "utf8");
+    expect(html.match(/<svg class="plot"/g)).toHaveLength(3);
+    expect(html).toContain("receivers got");
     const report = JSON.parse(readFileSync(join(out, json as string), "utf8")) as Report;
     // Per meeting: 2 publishers each receive the other, 1 subscriber receives both: 4 streams' worth.
     const per = report.totals.expectedPerPublisherPackets;
