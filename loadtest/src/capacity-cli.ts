@@ -10,7 +10,8 @@ import { MissingToolError } from "./clip.js";
 import { progressLine } from "./format.js";
 
 const usage = `usage: npm run capacity -- [--meeting-size N] [--start M] [--step M] [--max-steps K] [--duration S]
-  [--video-kbps K] [--workers W] [--join-concurrency N] [--url http://host:port] [--jwt-secret S] [--sfu-pid PID] [--out DIR] [--progress]
+  [--video-kbps K] [--workers W] [--join-concurrency N]
+  [--max-loss-pct 1] [--max-join-p99-ms 1000] [--max-sfu-cpu-pct 85] [--url http://host:port] [--jwt-secret S] [--sfu-pid PID] [--out DIR] [--progress]
 Steps up the number of N-person meetings (everyone publishes and receives everyone else) until loss > 1%,
 join p99 > 1 s, SFU CPU > 85% of its cores, or the generator saturates.`;
 
@@ -32,6 +33,9 @@ async function main(): Promise<void> {
         "sfu-pid": { type: "string" },
         out: { type: "string", default: "loadtest-report" },
         progress: { type: "boolean", default: false },
+        "max-loss-pct": { type: "string", default: "1" },
+        "max-join-p99-ms": { type: "string", default: "1000" },
+        "max-sfu-cpu-pct": { type: "string", default: "85" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -53,6 +57,14 @@ async function main(): Promise<void> {
     }
     return x;
   };
+  const positive = (name: string) => {
+    const x = Number(values[name]);
+    if (!Number.isFinite(x) || x <= 0) {
+      console.error(`--${name} must be a positive number (got ${values[name]})`);
+      process.exit(2);
+    }
+    return x;
+  };
   const result = await runCapacity({
     meetingSize: num("meeting-size"),
     startMeetings: num("start"),
@@ -65,6 +77,11 @@ async function main(): Promise<void> {
     url: values.url as string | undefined,
     sfuPid: values["sfu-pid"] ? num("sfu-pid") : undefined,
     jwtSecret: (values["jwt-secret"] as string | undefined) ?? process.env.JWT_SECRET,
+    limits: {
+      maxLoss: positive("max-loss-pct") / 100,
+      maxJoinP99Ms: positive("max-join-p99-ms"),
+      maxSfuCpuFraction: positive("max-sfu-cpu-pct") / 100,
+    },
     onLog: (line) => console.log(`# ${line}`),
     onStep: (s) => console.log(stepLine(s)),
     onSample: values.progress ? (s) => console.log(`    ${progressLine(s)}`) : undefined,
@@ -74,6 +91,9 @@ async function main(): Promise<void> {
     result.largest
       ? `largest passing size: ${result.largest.meetings} meeting(s), ${result.largest.participants} people, ${result.largest.outboundPacketsPerSec.toFixed(0)} outbound pkt/s`
       : "largest passing size: none (the first step already broke a limit)",
+  );
+  console.log(
+    `limits: loss <= ${result.limits.maxLoss * 100}%, join p99 <= ${result.limits.maxJoinP99Ms} ms, SFU CPU <= ${result.limits.maxSfuCpuFraction * 100}% of its cores`,
   );
   console.log(`verdict: ${result.verdict}`);
   const dir = values.out as string;

@@ -98,7 +98,10 @@ export function judge(
     if (t.egressLossFraction > t.ingressLossFraction) limitedBy = "generator";
   }
   if (report.joins.p99Ms > limits.maxJoinP99Ms) {
-    broken.push(`join p99 ${report.joins.p99Ms.toFixed(0)} ms > ${limits.maxJoinP99Ms} ms`);
+    const ph = report.joins.phases;
+    broken.push(
+      `join p99 ${report.joins.p99Ms.toFixed(0)} ms > ${limits.maxJoinP99Ms} ms (p99 of its parts: REST ${ph.rest.p99Ms.toFixed(0)}, socket ${ph.socket.p99Ms.toFixed(0)}, join-meeting ${ph.signal.p99Ms.toFixed(0)}, media setup ${ph.media.p99Ms.toFixed(0)} ms)`,
+    );
   }
   const cpu = report.sfu.cpuPctAvg;
   if (cpu !== null && cpu > limits.maxSfuCpuFraction * 100 * sfuCores) {
