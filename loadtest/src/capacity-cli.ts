@@ -9,17 +9,19 @@ import { runCapacity, stepLine } from "./capacity.js";
 import { MissingToolError } from "./clip.js";
 import { progressLine } from "./format.js";
 
-const usage = `usage: npm run capacity -- [--meeting-size N] [--start M] [--step M] [--max-steps K] [--duration S]
+const usage = `usage: npm run capacity -- [--shape meetings|webinar] [--meeting-size N] [--start M] [--step M] [--max-steps K] [--duration S]
   [--video-kbps K] [--workers W] [--join-concurrency N]
   [--max-loss-pct 1] [--max-join-p99-ms 1000] [--max-sfu-cpu-pct 85] [--url http://host:port] [--jwt-secret S] [--sfu-pid PID] [--out DIR] [--progress]
 Steps up the number of N-person meetings (everyone publishes and receives everyone else) until loss > 1%,
-join p99 > 1 s, SFU CPU > 85% of its cores, or the generator saturates.`;
+join p99 > 1 s, SFU CPU > 85% of its cores, or the generator saturates. --meeting-size 2 steps 1:1 calls,
+50 steps 50-person meetings; --shape webinar steps the subscribers of one publisher (--start 50 --step 50).`;
 
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       options: {
+        shape: { type: "string", default: "meetings" },
         "meeting-size": { type: "string", default: "10" },
         start: { type: "string", default: "1" },
         step: { type: "string", default: "1" },
@@ -65,7 +67,13 @@ async function main(): Promise<void> {
     }
     return x;
   };
+  const shape = values.shape;
+  if (shape !== "meetings" && shape !== "webinar") {
+    console.error(`--shape must be meetings or webinar (got ${shape})`);
+    process.exit(2);
+  }
   const result = await runCapacity({
+    shape,
     meetingSize: num("meeting-size"),
     startMeetings: num("start"),
     stepMeetings: num("step"),

@@ -16,6 +16,12 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = { maxLoss: 0.01, maxJoinP99Ms: 1000, maxSfuCpuFraction: 0.85 };
 
 export interface CapacityOptions {
+  /**
+   * "meetings": meetings of meetingSize people, everyone publishing and receiving everyone else, stepped by
+   * adding meetings (2 = 1:1 calls, 10, 50, ...). "webinar": one meeting, one publisher, stepped by adding
+   * receive-only subscribers (startMeetings and stepMeetings then count subscribers).
+   */
+  shape?: "meetings" | "webinar";
   /** People per meeting; everyone publishes and receives everyone else (default 10). */
   meetingSize: number;
   /** Meetings in the first step, and how many each step adds (defaults 1 and 1). */
@@ -137,21 +143,25 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     sfuPid = service.pid;
   }
   const steps: StepResult[] = [];
-  const shape = `${options.meetingSize}-person meetings (everyone publishes VP8 ${options.videoKbps} kbit/s + Opus and receives everyone else)`;
+  const webinar = options.shape === "webinar";
+  const shape = webinar
+    ? `a webinar: 1 publisher (VP8 ${options.videoKbps} kbit/s + Opus) to N receive-only subscribers`
+    : `${options.meetingSize}-person meetings (everyone publishes VP8 ${options.videoKbps} kbit/s + Opus and receives everyone else)`;
   let verdict = `no limit broke within ${options.maxSteps} step(s)`;
   try {
     for (let i = 0; i < options.maxSteps; i++) {
-      const meetings = options.startMeetings + i * options.stepMeetings;
-      log(`step ${i + 1}: ${meetings} x ${shape}`);
+      const size = options.startMeetings + i * options.stepMeetings;
+      const meetings = webinar ? 1 : size;
+      log(`step ${i + 1}: ${webinar ? `${size} subscribers in ${shape}` : `${meetings} x ${shape}`}`);
       const report = await runLoad({
         url,
         sfuPid,
         jwtSecret: options.jwtSecret,
         allowRemote: options.url !== undefined,
         meetings,
-        publishers: options.meetingSize,
-        subscribers: 0,
-        publishersReceive: true,
+        publishers: webinar ? 1 : options.meetingSize,
+        subscribers: webinar ? size : 0,
+        publishersReceive: !webinar,
         duration: options.duration,
         videoKbps: options.videoKbps,
         workers: options.workers,
@@ -161,7 +171,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       });
       const step: StepResult = {
         meetings,
-        participants: meetings * options.meetingSize,
+        participants: webinar ? size + 1 : meetings * options.meetingSize,
         ...judge(report, limits, options.workers),
         report,
       };

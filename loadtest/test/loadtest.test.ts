@@ -132,7 +132,7 @@ describe("the load tester against the one-process service", () => {
     expect(res.stderr).not.toMatch(/ENOENT/);
   });
 
-  it("one capacity step: 3-person meetings, figures behind the verdict, limits judged from the report", async () => {
+  it("one capacity step: 3-person meetings and a webinar, figures behind the verdict, limits judged from the report", async () => {
     const result = await runCapacity({
       url: service.url,
       sfuPid: service.pid,
@@ -161,6 +161,26 @@ describe("the load tester against the one-process service", () => {
       expect(result.largest).toBeNull();
       expect(result.verdict).toContain(step.broken[0]);
     }
+
+    // The webinar shape steps subscribers of one publisher.
+    const webinar = await runCapacity({
+      shape: "webinar",
+      url: service.url,
+      sfuPid: service.pid,
+      meetingSize: 0,
+      startMeetings: 2,
+      stepMeetings: 2,
+      maxSteps: 1,
+      duration: 2,
+      videoKbps: 300,
+      workers: 1,
+    });
+    const w = webinar.steps[0];
+    expect(w?.participants).toBe(3);
+    expect(w?.report.options).toMatchObject({ meetings: 1, publishers: 1, subscribers: 2 });
+    expect(w?.report.totals.expectedReceivedPackets).toBe(
+      2 * (w?.report.totals.expectedPerPublisherPackets ?? -1),
+    );
 
     // The same report judged against changed figures: each limit names itself and its owner.
     const base = step.report;
