@@ -99,7 +99,7 @@ export function judge(
         ? "mostly between the SFU and the receivers (the generator's sockets)"
         : "mostly between the publishers and the SFU (the SFU's ingress)";
     broken.push(
-      `loss ${(t.lossFraction * 100).toFixed(2)}% > ${limits.maxLoss * 100}%, ${where}; UDP receive-buffer overflows: ${t.udpRcvbufErrors ?? "-"}`,
+      `loss ${(t.lossFraction * 100).toFixed(2)}% > ${limits.maxLoss * 100}%, ${where}; UDP receive-buffer overflows: ${t.udpRcvbufErrors ?? "-"} (at the SFU's sockets: ${t.sfuSocketDrops ?? "-"})`,
     );
     if (t.egressLossFraction > t.ingressLossFraction) limitedBy = "generator";
   }
