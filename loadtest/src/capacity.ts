@@ -16,6 +16,12 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = { maxLoss: 0.01, maxJoinP99Ms: 1000, maxSfuCpuFraction: 0.85 };
 
 export interface CapacityOptions {
+  /**
+   * "meetings": meetings of meetingSize people, everyone publishing and receiving everyone else, stepped by
+   * adding meetings (2 = 1:1 calls, 10, 50, ...). "webinar": one meeting, one publisher, stepped by adding
+   * receive-only subscribers (startMeetings and stepMeetings then count subscribers).
+   */
+  shape?: "meetings" | "webinar";
   /** People per meeting; everyone publishes and receives everyone else (default 10). */
   meetingSize: number;
   /** Meetings in the first step, and how many each step adds (defaults 1 and 1). */
@@ -81,6 +87,7 @@ export function judge(
     );
     limitedBy = "generator";
   }
+  if (report.joins.ok === 0) broken.push("nobody joined");
   if (report.joins.failed > 0) {
     broken.push(`${report.joins.failed} join(s) failed: ${report.joins.errors[0] ?? ""}`);
   }
@@ -92,12 +99,15 @@ export function judge(
         ? "mostly between the SFU and the receivers (the generator's sockets)"
         : "mostly between the publishers and the SFU (the SFU's ingress)";
     broken.push(
-      `loss ${(t.lossFraction * 100).toFixed(2)}% > ${limits.maxLoss * 100}%, ${where}; UDP receive-buffer overflows: ${t.udpRcvbufErrors ?? "-"}`,
+      `loss ${(t.lossFraction * 100).toFixed(2)}% > ${limits.maxLoss * 100}%, ${where}; UDP receive-buffer overflows: ${t.udpRcvbufErrors ?? "-"} (at the SFU's sockets: ${t.sfuSocketDrops ?? "-"})`,
     );
     if (t.egressLossFraction > t.ingressLossFraction) limitedBy = "generator";
   }
   if (report.joins.p99Ms > limits.maxJoinP99Ms) {
-    broken.push(`join p99 ${report.joins.p99Ms.toFixed(0)} ms > ${limits.maxJoinP99Ms} ms`);
+    const ph = report.joins.phases;
+    broken.push(
+      `join p99 ${report.joins.p99Ms.toFixed(0)} ms > ${limits.maxJoinP99Ms} ms (p99 of its parts: REST ${ph.rest.p99Ms.toFixed(0)}, socket ${ph.socket.p99Ms.toFixed(0)}, join-meeting ${ph.signal.p99Ms.toFixed(0)}, media setup ${ph.media.p99Ms.toFixed(0)} ms)`,
+    );
   }
   const cpu = report.sfu.cpuPctAvg;
   if (cpu !== null && cpu > limits.maxSfuCpuFraction * 100 * sfuCores) {
@@ -133,21 +143,25 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     sfuPid = service.pid;
   }
   const steps: StepResult[] = [];
-  const shape = `${options.meetingSize}-person meetings (everyone publishes VP8 ${options.videoKbps} kbit/s + Opus and receives everyone else)`;
+  const webinar = options.shape === "webinar";
+  const shape = webinar
+    ? `a webinar: 1 publisher (VP8 ${options.videoKbps} kbit/s + Opus) to N receive-only subscribers`
+    : `${options.meetingSize}-person meetings (everyone publishes VP8 ${options.videoKbps} kbit/s + Opus and receives everyone else)`;
   let verdict = `no limit broke within ${options.maxSteps} step(s)`;
   try {
     for (let i = 0; i < options.maxSteps; i++) {
-      const meetings = options.startMeetings + i * options.stepMeetings;
-      log(`step ${i + 1}: ${meetings} x ${shape}`);
+      const size = options.startMeetings + i * options.stepMeetings;
+      const meetings = webinar ? 1 : size;
+      log(`step ${i + 1}: ${webinar ? `${size} subscribers in ${shape}` : `${meetings} x ${shape}`}`);
       const report = await runLoad({
         url,
         sfuPid,
         jwtSecret: options.jwtSecret,
         allowRemote: options.url !== undefined,
         meetings,
-        publishers: options.meetingSize,
-        subscribers: 0,
-        publishersReceive: true,
+        publishers: webinar ? 1 : options.meetingSize,
+        subscribers: webinar ? size : 0,
+        publishersReceive: !webinar,
         duration: options.duration,
         videoKbps: options.videoKbps,
         workers: options.workers,
@@ -157,7 +171,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       });
       const step: StepResult = {
         meetings,
-        participants: meetings * options.meetingSize,
+        participants: webinar ? size + 1 : meetings * options.meetingSize,
         ...judge(report, limits, options.workers),
         report,
       };

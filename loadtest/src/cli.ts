@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MissingToolError } from "./clip.js";
 import { progressLine, samplesCsv, summaryTable } from "./format.js";
+import { htmlReport } from "./html.js";
 import { runLoad } from "./run.js";
 
 const usage = `usage: npm run load -- --meetings M --publishers P --subscribers S --duration SECONDS --video-kbps K
@@ -84,7 +85,9 @@ function main(): Promise<void> | void {
     const csv = join(dir, `load-${stamp}.csv`);
     writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(csv, samplesCsv(report.samples));
-    console.log(`\nreport: ${json}\nper-second samples: ${csv}`);
+    const html = join(dir, `load-${stamp}.html`);
+    writeFileSync(html, htmlReport(report));
+    console.log(`\nreport: ${json}\nper-second samples: ${csv}\nplots: ${html}`);
   });
 }
 

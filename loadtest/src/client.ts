@@ -113,7 +113,7 @@ export interface JoinAnswer {
 /** Opens the signaling socket; rejects with the HTTP status when the host refuses the upgrade. */
 export function openSocket(
   url: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<{ client: SignalingClient; ws: WebSocket }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);

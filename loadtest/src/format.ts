@@ -56,7 +56,7 @@ export function summaryTable(r: Report): string {
     ],
     [
       "loss",
-      `${(t.lossFraction * 100).toFixed(3)}% (publishers -> SFU ${(t.ingressLossFraction * 100).toFixed(3)}%, SFU -> receivers ${(t.egressLossFraction * 100).toFixed(3)}%); UDP receive-buffer overflows on this machine meanwhile: ${t.udpRcvbufErrors ?? "-"}`,
+      `${(t.lossFraction * 100).toFixed(3)}% (publishers -> SFU ${(t.ingressLossFraction * 100).toFixed(3)}%, SFU -> receivers ${(t.egressLossFraction * 100).toFixed(3)}%); UDP receive-buffer overflows on this machine meanwhile: ${t.udpRcvbufErrors ?? "-"}, at the SFU's sockets: ${t.sfuSocketDrops ?? "-"}`,
     ],
     [
       "NACK / PLI",

@@ -7,6 +7,8 @@ import type { JoinedAck } from "@nexus/shared/signaling/requests";
 import { type Clip, firstPictureId, framesPerLoop, pictureIdAt } from "./clip.js";
 import { type ConsumerSpec, RtcReceiver, RtcSender, type TransportAck } from "./rtc.js";
 
+const udpPorts = (t: TransportAck) => t.ice_candidates.filter((c) => c.protocol === "udp").map((c) => c.port);
+
 export interface ProducerRef {
   producerId: string;
   kind: "audio" | "video";
@@ -16,7 +18,7 @@ export async function startPublisher(
   client: SignalingClient,
   name: string,
   ssrcBase: number,
-): Promise<{ sender: RtcSender; producers: ProducerRef[] }> {
+): Promise<{ sender: RtcSender; producers: ProducerRef[]; sfuUdpPorts: number[] }> {
   const sender = new RtcSender(name, ssrcBase, ssrcBase + 1);
   try {
     const t = (await client.request("create-transport", { direction: "send" })) as TransportAck;
@@ -36,7 +38,7 @@ export async function startPublisher(
       });
       producers.push({ producerId: producer_id, kind });
     }
-    return { sender, producers };
+    return { sender, producers, sfuUdpPorts: udpPorts(t) };
   } catch (error) {
     sender.close();
     throw error;
@@ -68,6 +70,8 @@ export function receiverCapabilities(ack: JoinedAck): Record<string, unknown> {
 export interface Subscription {
   receiver: RtcReceiver;
   transportId: string;
+  /** The SFU's UDP ports this transport talks to (from its ICE candidates). */
+  sfuUdpPorts: number[];
   consumers: (ConsumerSpec & { producerId: string })[];
 }
 
@@ -99,7 +103,7 @@ export async function startSubscriber(
     const dtls = await receiver.negotiate(t, consumers);
     await client.request("connect-transport", { transport_id: t.transport_id, dtls_parameters: dtls });
     for (const c of consumers) await client.request("resume-consumer", { consumer_id: c.consumerId });
-    return { receiver, transportId: t.transport_id, consumers };
+    return { receiver, transportId: t.transport_id, consumers, sfuUdpPorts: udpPorts(t) };
   } catch (error) {
     receiver.close();
     throw error;

@@ -185,7 +185,7 @@ export class RtcSender {
   }
 
   /** Our offer, answered with the host's parameters; resolves with the DTLS parameters for connect-transport. */
-  async negotiate(t: TransportAck, timeoutMs = 10_000): Promise<DtlsParams> {
+  async negotiate(t: TransportAck, timeoutMs = 30_000): Promise<DtlsParams> {
     const offer = waitFor<string>(
       (done) => this.pc.onLocalDescription((sdp) => done(sdp)),
       "local offer",
@@ -241,7 +241,7 @@ export class RtcSender {
     };
   }
 
-  opened(timeoutMs = 10_000): Promise<void> {
+  opened(timeoutMs = 30_000): Promise<void> {
     const open = (track: Track) =>
       track.isOpen()
         ? Promise.resolve()
@@ -336,7 +336,7 @@ export class RtcReceiver {
   }
 
   /** Applies the host's offer for these consumers; resolves with the DTLS parameters for connect-transport. */
-  async negotiate(t: TransportAck, consumers: ConsumerSpec[], timeoutMs = 10_000): Promise<DtlsParams> {
+  async negotiate(t: TransportAck, consumers: ConsumerSpec[], timeoutMs = 30_000): Promise<DtlsParams> {
     const mids = consumers.map((c, i) => c.rtpParameters.mid ?? String(i));
     const lines = sessionLines(mids);
     consumers.forEach((c, i) => {

@@ -124,6 +124,8 @@ export interface Report {
      * process on the host): a socket that was not read fast enough dropped that many datagrams.
      */
     udpRcvbufErrors: number | null;
+    /** Of those, the ones dropped at the SFU's own UDP sockets (its WebRtcServer ports), when it runs here. */
+    sfuSocketDrops: number | null;
     /** NACKs / PLIs the SFU received from receivers (consumer stats) and sent to publishers (counted here). */
     receiverNacks: number;
     receiverPlis: number;
@@ -148,6 +150,33 @@ export interface Report {
   /** The machine the generator ran on: other load on it (load average) makes every figure worse. */
   machine: { cores: number; loadAvgStart: number; loadAvgEnd: number };
   samples: Sample[];
+}
+
+/**
+ * Datagrams the kernel dropped at these local UDP ports because their socket's receive buffer was full
+ * (/proc/net/udp "drops"; IPv4 and IPv6). Only sockets on this machine are seen: null when none matched.
+ */
+function socketDrops(ports: Set<number>): number | null {
+  let drops = 0;
+  let seen = false;
+  for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const local = f[1];
+      if (!local) continue;
+      const port = Number.parseInt(local.split(":").at(-1) ?? "", 16);
+      if (!ports.has(port)) continue;
+      seen = true;
+      drops += Number(f.at(-1) ?? 0);
+    }
+  }
+  return seen ? drops : null;
 }
 
 /** The kernel's UDP counters (Linux); null elsewhere. */
@@ -201,8 +230,8 @@ export function startService(workers: number): Promise<{ url: string; pid: numbe
     let out = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error("the service did not start within 60 s"));
-    }, 60_000);
+      reject(new Error("the service did not start within 180 s"));
+    }, 180_000);
     child.stdout?.on("data", (c: Buffer) => {
       out += c.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
@@ -242,6 +271,7 @@ interface Member {
   sender?: RtcSender;
   producers: ProducerRef[];
   sub?: Subscription;
+  sfuUdpPorts?: number[];
   joinMs?: number;
   joinStart: number;
   /** ms spent setting up media (transports, ICE + DTLS, produce / consume), publishing and receiving. */
@@ -269,18 +299,23 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
       await fn(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  const n = Number.isInteger(concurrency) && concurrency > 0 ? Math.min(concurrency, items.length) : 1;
+  await Promise.all(Array.from({ length: n }, worker));
 }
 
 export async function runLoad(options: LoadOptions): Promise<Report> {
   const log = options.onLog ?? (() => {});
-  const o = { tenant: "loadtest", workers: 1, joinConcurrency: 8, publishersReceive: false, ...options };
+  // An option passed as undefined keeps its default.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as LoadOptions;
+  const o = { tenant: "loadtest", workers: 1, joinConcurrency: 8, publishersReceive: false, ...given };
   for (const [name, value, min] of [
     ["meetings", o.meetings, 1],
     ["publishers", o.publishers, 1],
     ["subscribers", o.subscribers, 0],
     ["duration", o.duration, 1],
     ["video-kbps", o.videoKbps, 50],
+    ["workers", o.workers, 1],
+    ["join-concurrency", o.joinConcurrency, 1],
   ] as const) {
     if (!Number.isInteger(value) || value < min) {
       throw new Error(`--${name} must be a whole number >= ${min} (got ${value})`);
@@ -468,6 +503,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
         m.mediaSetupMs += performance.now() - mediaStart;
         m.sender = started.sender;
         m.producers = started.producers;
+        m.sfuUdpPorts = started.sfuUdpPorts;
         m.joinMs = performance.now() - m.joinStart;
         if (!o.publishersReceive) joinTimes.push(m.joinMs);
       }),
@@ -501,6 +537,11 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     phase = "media";
     const mediaStart = { at: performance.now(), sfu: sfuPid ? sampleProcesses(processTree(sfuPid)) : null };
     const udpBefore = udpCounters();
+    const sfuPorts = new Set<number>();
+    for (const m of members) {
+      for (const p of [...(m.sfuUdpPorts ?? []), ...(m.sub?.sfuUdpPorts ?? [])]) sfuPorts.add(p);
+    }
+    const sfuDropsBefore = socketDrops(sfuPorts);
     // Starts spread over one key-frame interval (the clip has one key frame a second).
     const senders = members.filter((m) => m.sender);
     for (const [i, m] of senders.entries()) {
@@ -517,6 +558,7 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
     pacer.stop();
     const mediaEnd = { at: performance.now(), sfu: sfuPid ? sampleProcesses(processTree(sfuPid)) : null };
     const udpAfter = udpCounters();
+    const sfuDropsAfter = socketDrops(sfuPorts);
 
     // --- drain: wait until the receivers' counts stop moving ---
     phase = "drain";
@@ -641,6 +683,8 @@ export async function runLoad(options: LoadOptions): Promise<Report> {
           pacer.sentPackets > 0 ? Math.max(0, pacer.sentPackets - sfuReceivedPackets) / pacer.sentPackets : 0,
         egressLossFraction: sfuSentPackets > 0 ? Math.max(0, sfuSentPackets - inn.p) / sfuSentPackets : 0,
         udpRcvbufErrors: udpBefore && udpAfter ? udpAfter.rcvbufErrors - udpBefore.rcvbufErrors : null,
+        sfuSocketDrops:
+          sfuDropsBefore !== null && sfuDropsAfter !== null ? sfuDropsAfter - sfuDropsBefore : null,
         receiverNacks,
         receiverPlis,
         publisherNacks: fb.nacks,

@@ -55,6 +55,9 @@ describe("the load tester against the one-process service", () => {
     expect(report.sfu.rssMbMax).toBeGreaterThan(0);
     expect(report.samples.length).toBeGreaterThan(0);
     expect(report.generator.rssMbMax).toBeGreaterThan(0);
+    // The SFU's UDP sockets were found on this machine, so drops there can be told from drops elsewhere.
+    expect(t.sfuSocketDrops).not.toBeNull();
+    expect(t.sfuSocketDrops).toBeGreaterThanOrEqual(0);
   });
 
   it("smoke: the CLI runs a tiny meeting where publishers receive each other, prints progress and writes JSON + CSV", () => {
@@ -78,7 +81,7 @@ describe("the load tester against the one-process service", () => {
           out,
         ],
       ],
-      { encoding: "utf8", timeout: 100_000 },
+      { encoding: "utf8", timeout: 200_000 },
     );
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
@@ -87,6 +90,9 @@ describe("the load tester against the one-process service", () => {
     const files = readdirSync(out);
     const json = files.find((f) => f.endsWith(".json"));
     expect(files.some((f) => f.endsWith(".csv"))).toBe(true);
+    const html = readFileSync(join(out, files.find((f) => f.endsWith(".html")) as string), "utf8");
+    expect(html.match(/<svg class="plot"/g)).toHaveLength(3);
+    expect(html).toContain("receivers got");
     const report = JSON.parse(readFileSync(join(out, json as string), "utf8")) as Report;
     // Per meeting: 2 publishers each receive the other, 1 subscriber receives both: 4 streams' worth.
     const per = report.totals.expectedPerPublisherPackets;
@@ -129,7 +135,7 @@ describe("the load tester against the one-process service", () => {
     expect(res.stderr).not.toMatch(/ENOENT/);
   });
 
-  it("one capacity step: 3-person meetings, figures behind the verdict, limits judged from the report", async () => {
+  it("one capacity step: 3-person meetings and a webinar, figures behind the verdict, limits judged from the report", async () => {
     const result = await runCapacity({
       url: service.url,
       sfuPid: service.pid,
@@ -158,6 +164,26 @@ describe("the load tester against the one-process service", () => {
       expect(result.largest).toBeNull();
       expect(result.verdict).toContain(step.broken[0]);
     }
+
+    // The webinar shape steps subscribers of one publisher.
+    const webinar = await runCapacity({
+      shape: "webinar",
+      url: service.url,
+      sfuPid: service.pid,
+      meetingSize: 0,
+      startMeetings: 2,
+      stepMeetings: 2,
+      maxSteps: 1,
+      duration: 2,
+      videoKbps: 300,
+      workers: 1,
+    });
+    const w = webinar.steps[0];
+    expect(w?.participants).toBe(3);
+    expect(w?.report.options).toMatchObject({ meetings: 1, publishers: 1, subscribers: 2 });
+    expect(w?.report.totals.expectedReceivedPackets).toBe(
+      2 * (w?.report.totals.expectedPerPublisherPackets ?? -1),
+    );
 
     // The same report judged against changed figures: each limit names itself and its owner.
     const base = step.report;
