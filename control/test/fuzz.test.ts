@@ -147,7 +147,7 @@ describe("REST fuzzing", () => {
     );
     await fc.assert(
       fc.asyncProperty(bodyArb, async ([route, token, id, body]) => send(route, token, id, "", body)),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1500) },
+      { seed: fuzzSeed(), numRuns: fuzzRuns(1200) },
     );
   });
 
@@ -158,7 +158,7 @@ describe("REST fuzzing", () => {
       .chain((route) => fc.tuple(fc.constant(route), tokenArb(), idArb(), queryFor(SCHEMAS[route].query)));
     await fc.assert(
       fc.asyncProperty(queryArb, async ([route, token, id, query]) => send(route, token, id, query, null)),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1500) },
+      { seed: fuzzSeed(), numRuns: fuzzRuns(1200) },
     );
   });
 
@@ -170,7 +170,7 @@ describe("REST fuzzing", () => {
     );
     await fc.assert(
       fc.asyncProperty(pathArb, async ([route, token, id]) => send(route, token, id, "", "{}")),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1000) },
+      { seed: fuzzSeed(), numRuns: fuzzRuns(800) },
     );
   });
 
