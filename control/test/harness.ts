@@ -189,6 +189,5 @@ export const host = (id: string, over: Partial<HostInfo> & { clock: TestClock })
 /** A fresh tenant per test keeps suites independent on a shared database. */
 export const freshTenant = () => `tenant-${crypto.randomUUID().slice(0, 8)}`;
 
-
 /** A logger that keeps every line it is given (see @nexus/testkit/fuzz). */
 export { capturingLogger } from "@nexus/testkit/fuzz";
