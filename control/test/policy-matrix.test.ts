@@ -2,16 +2,7 @@ import type { Database } from "@nexus/drizzle";
 import { participants } from "@nexus/drizzle";
 import { describe, expect, it } from "vitest";
 import { allows, type Caller, type PolicyRoute, ROUTE_POLICY } from "../src/policy.js";
-import {
-  appPerSuite,
-  BACKENDS,
-  call,
-  freshTenant,
-  host,
-  makeApp,
-  type TestApp,
-  userToken,
-} from "./harness.js";
+import { appPerSuite, BACKENDS, call, freshTenant, host, type TestApp, userToken } from "./harness.js";
 
 /**
  * The tenant x role matrix of issue 16, generated from the route table: every REST route, for callers of the
