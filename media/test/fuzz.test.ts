@@ -22,6 +22,9 @@ type Client = Awaited<ReturnType<typeof connect>>["client"];
  * or a typed error other than `internal`, nothing is logged at error level, the socket stays up; and
  * afterwards a fresh participant joins and decodes video.
  */
+/** Generous: the cases are counted, never timed; a loaded machine only makes them slower. */
+const FUZZ_TIMEOUT_MS = 300_000;
+
 describe("signaling fuzzing", () => {
   let fx: HostFixture;
   let meetingId: string;
@@ -66,66 +69,74 @@ describe("signaling fuzzing", () => {
 
   const errorsSince = (mark: number) => log.lines.slice(mark).filter((l) => l.level >= ERROR_LEVEL);
 
-  it("answers every generated request with success or a typed client error", async () => {
-    const caseArb = fc
-      .constantFrom(...TYPES)
-      .chain((type) =>
-        fc.tuple(
-          fc.constant(type),
-          fc.oneof(
-            { arbitrary: arbitraryFor(REQUESTS[type].data), weight: 6 },
-            { arbitrary: fc.jsonValue(), weight: 1 },
+  it(
+    "answers every generated request with success or a typed client error",
+    async () => {
+      const caseArb = fc
+        .constantFrom(...TYPES)
+        .chain((type) =>
+          fc.tuple(
+            fc.constant(type),
+            fc.oneof(
+              { arbitrary: arbitraryFor(REQUESTS[type].data), weight: 6 },
+              { arbitrary: fc.jsonValue(), weight: 1 },
+            ),
           ),
-        ),
+        );
+      await fc.assert(
+        fc.asyncProperty(caseArb, async ([type, data]) => {
+          const { client } = await member();
+          const mark = log.lines.length;
+          let code = "ok";
+          try {
+            // biome-ignore lint/suspicious/noExplicitAny: the fuzzer sends what the schema may not accept
+            await client.request(type, data as any);
+          } catch (error) {
+            code = String((error as { code?: unknown }).code);
+          }
+          tally.requests += 1;
+          tally.codes.set(code, (tally.codes.get(code) ?? 0) + 1);
+          const what = `${type} ${JSON.stringify(data)?.slice(0, 300)} -> ${code}`;
+          expect(code, what).not.toBe("internal");
+          expect(code, what).not.toBe("undefined");
+          expect(errorsSince(mark), what).toEqual([]);
+        }),
+        { seed: fuzzSeed(), numRuns: fuzzRuns(2000) },
       );
-    await fc.assert(
-      fc.asyncProperty(caseArb, async ([type, data]) => {
-        const { client } = await member();
-        const mark = log.lines.length;
-        let code = "ok";
-        try {
-          // biome-ignore lint/suspicious/noExplicitAny: the fuzzer sends what the schema may not accept
-          await client.request(type, data as any);
-        } catch (error) {
-          code = String((error as { code?: unknown }).code);
-        }
-        tally.requests += 1;
-        tally.codes.set(code, (tally.codes.get(code) ?? 0) + 1);
-        const what = `${type} ${JSON.stringify(data)?.slice(0, 300)} -> ${code}`;
-        expect(code, what).not.toBe("internal");
-        expect(code, what).not.toBe("undefined");
-        expect(errorsSince(mark), what).toEqual([]);
-      }),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(2000) },
-    );
-  });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it("answers raw frames and keeps the socket", async () => {
-    await fc.assert(
-      fc.asyncProperty(rawFrame, async (frame) => {
-        const s = await member();
-        const mark = log.lines.length;
-        s.ws.send(frame);
-        // The next message is answered: the frame did not wedge the session.
-        const id = `probe-${tally.frames}`;
-        const answered = new Promise<unknown>((resolve) => {
-          const onMessage = (data: WebSocket.RawData) => {
-            const m = JSON.parse(String(data)) as { id?: unknown; error?: unknown };
-            if (m.id !== id) return;
-            s.ws.off("message", onMessage);
-            resolve(m.error);
-          };
-          s.ws.on("message", onMessage);
-        });
-        s.ws.send(JSON.stringify({ id, type: "no-such-request", data: {} }));
-        tally.frames += 1;
-        expect(await answered).toMatchObject({ code: "bad_request" });
-        expect(s.ws.readyState, JSON.stringify(frame.slice(0, 200))).toBe(s.ws.OPEN);
-        expect(errorsSince(mark), frame.slice(0, 200)).toEqual([]);
-      }),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1500) },
-    );
-  });
+  it(
+    "answers raw frames and keeps the socket",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(rawFrame, async (frame) => {
+          const s = await member();
+          const mark = log.lines.length;
+          s.ws.send(frame);
+          // The next message is answered: the frame did not wedge the session.
+          const id = `probe-${tally.frames}`;
+          const answered = new Promise<unknown>((resolve) => {
+            const onMessage = (data: WebSocket.RawData) => {
+              const m = JSON.parse(String(data)) as { id?: unknown; error?: unknown };
+              if (m.id !== id) return;
+              s.ws.off("message", onMessage);
+              resolve(m.error);
+            };
+            s.ws.on("message", onMessage);
+          });
+          s.ws.send(JSON.stringify({ id, type: "no-such-request", data: {} }));
+          tally.frames += 1;
+          expect(await answered).toMatchObject({ code: "bad_request" });
+          expect(s.ws.readyState, JSON.stringify(frame.slice(0, 200))).toBe(s.ws.OPEN);
+          expect(errorsSince(mark), frame.slice(0, 200)).toEqual([]);
+        }),
+        { seed: fuzzSeed(), numRuns: fuzzRuns(1500) },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it("still lets a fresh participant join, and another decode its video", async () => {
     const sender = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
