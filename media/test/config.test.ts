@@ -26,4 +26,25 @@ describe("media host configuration", () => {
     expect(() => loadMediaConfig({ ...base, MEDIA_DRAIN_MS: "soon" })).toThrow(/MEDIA_DRAIN_MS/);
     expect(() => loadMediaConfig({ ...base, MEDIA_DRAIN_MS: "-1" })).toThrow(/MEDIA_DRAIN_MS/);
   });
+
+  it("checks the per-participant caps with the schema, with sensible defaults", () => {
+    expect(loadMediaConfig(base).peerLimits).toEqual({
+      peersPerUser: 2,
+      transports: 4,
+      producers: 8,
+      consumers: 1000,
+      consumersPerProducer: 2,
+    });
+    expect(loadMediaConfig({ ...base, MEDIA_MAX_TRANSPORTS_PER_PEER: "6" }).peerLimits.transports).toBe(6);
+    // A client needs a send and a receive transport: fewer than two cannot work.
+    expect(() => loadMediaConfig({ ...base, MEDIA_MAX_TRANSPORTS_PER_PEER: "1" })).toThrow(
+      /MEDIA_MAX_TRANSPORTS_PER_PEER/,
+    );
+    expect(() => loadMediaConfig({ ...base, MEDIA_MAX_PEERS_PER_USER: "0" })).toThrow(
+      /MEDIA_MAX_PEERS_PER_USER/,
+    );
+    expect(() => loadMediaConfig({ ...base, MEDIA_MAX_CONSUMERS_PER_PRODUCER: "many" })).toThrow(
+      /MEDIA_MAX_CONSUMERS_PER_PRODUCER/,
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createDb, type Database, meetings } from "@nexus/drizzle";
-import type { Bus, HostRegistry } from "@nexus/platform";
+import type { Bus, HostRegistry, Logger } from "@nexus/platform";
 import { MemoryBus, MemoryHostRegistry, silentLogger } from "@nexus/platform";
 import { signJoinToken } from "@nexus/platform/join-token";
 import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
@@ -37,6 +37,8 @@ export interface FixtureOptions {
   hostId?: string;
   /** The host's clock (stats durations, token checks); real time when absent. */
   now?: () => Date;
+  /** Where the host logs (default: nowhere). */
+  logger?: Logger;
 }
 
 export async function startHostFixture(options: FixtureOptions): Promise<HostFixture> {
@@ -60,7 +62,14 @@ export async function startHostFixture(options: FixtureOptions): Promise<HostFix
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const host = await createMediaHost({ config, db, bus, registry, logger: silentLogger(), now: options.now });
+  const host = await createMediaHost({
+    config,
+    db,
+    bus,
+    registry,
+    logger: options.logger ?? silentLogger(),
+    now: options.now,
+  });
   const tenantId = `tenant-${randomUUID().slice(0, 8)}`;
   return {
     host,
