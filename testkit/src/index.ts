@@ -1,4 +1,5 @@
 export { waitFor } from "./child.js";
+export { type RunningTurnServer, startTurnServer, type TurnServerOptions } from "./coturn.js";
 export { createTestDatabase, type TestDatabase } from "./database.js";
 export {
   TEST_PG_URL_ENV,
