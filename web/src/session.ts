@@ -429,6 +429,7 @@ export class MeetingSession {
       iceParameters: ack.ice_parameters as mc.IceParameters,
       iceCandidates: ack.ice_candidates as mc.IceCandidate[],
       dtlsParameters: ack.dtls_parameters as mc.DtlsParameters,
+      iceServers: this.options.join.ice_servers ?? [],
     };
     const transport =
       direction === "send"
