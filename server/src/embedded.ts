@@ -8,11 +8,7 @@ import { createDb } from "@nexus/drizzle";
 import { createMediaHost, loadMediaConfig, type MediaHost } from "@nexus/media";
 import { resolveWorkerBin } from "@nexus/media/sfu/worker-bin";
 import { createLogger, type Logger } from "@nexus/platform";
-import { AppError } from "@nexus/shared/errors";
-import { Hono } from "hono";
-import * as v from "valibot";
-import { DevTokenBodySchema, mintDevToken } from "./dev-token.js";
-import { staticFiles } from "./static.js";
+import { webFront } from "./front.js";
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
@@ -65,7 +61,6 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   if (options.numWorkers !== undefined) env.MEDIA_NUM_WORKERS = set(options.numWorkers);
 
   const controlConfig = loadControlConfig(env);
-  const production = controlConfig.nodeEnv === "production";
   const logger =
     options.logger ??
     createLogger({ name: "nexus", level: controlConfig.logLevel, dir: controlConfig.logDir });
@@ -116,27 +111,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     closers.push(() => media.close());
 
     const control = createApp(runtime.deps);
-    const web = staticFiles(options.webDir ?? DEFAULT_WEB_DIR);
-    const app = new Hono();
-    if (!production) {
-      app.post("/dev/token", async (c) => {
-        const parsed = v.safeParse(DevTokenBodySchema, await c.req.json().catch(() => null));
-        if (!parsed.success) {
-          const err = new AppError("validation_failed", "tenant_id and sub are required");
-          return c.json({ error: { code: err.code, message: err.message } }, 400);
-        }
-        return c.json(await mintDevToken(controlConfig.auth, parsed.output, new Date()));
-      });
-    }
-    // The page asks which sign-in form to show.
-    app.get("/dev/info", (c) => c.json({ dev: !production, media_ws_url: media.wsUrl }));
-    app.all("*", async (c) => {
-      const path = new URL(c.req.url).pathname;
-      if (!path.startsWith("/api/")) {
-        const file = await web(c.req.method, path);
-        if (file) return file;
-      }
-      return control.fetch(c.req.raw);
+    const app = webFront({
+      control,
+      config: controlConfig,
+      webDir: options.webDir ?? DEFAULT_WEB_DIR,
+      mediaWsUrl: media.wsUrl,
     });
 
     const server = serve({ fetch: app.fetch, port: controlConfig.port, hostname: controlConfig.host });

@@ -1,0 +1,242 @@
+/**
+ * The production topology as real processes on this machine, for tests and for people without Docker:
+ * caddy (one HTTPS origin, its internal CA), coturn, PostgreSQL, Redis, control (serving the web client) and
+ * N media hosts, each in the single-port mode and reached through the proxy at /media/<host-id>.
+ * Everything listens on loopback on free ports; the data is throwaway (temp directories, removed on stop).
+ */
+import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type ManagedChild, spawnManaged, waitFor } from "@nexus/testkit/child";
+import { startTurnServer } from "@nexus/testkit/coturn";
+import { freePort } from "@nexus/testkit/ports";
+import { startPostgres } from "@nexus/testkit/postgres";
+import { startRedis } from "@nexus/testkit/redis";
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+
+export interface ClusterOptions {
+  /** Media hosts (default 2). */
+  mediaHosts?: number;
+  /** The built web client control serves (default web/dist). */
+  webDir?: string;
+  /** Extra environment for control and the media hosts (LOG_LEVEL, ...). */
+  env?: Record<string, string>;
+}
+
+export interface ClusterMediaHost {
+  id: string;
+  /** Its signaling port on loopback (behind the proxy). */
+  port: number;
+  /** Its one UDP and TCP media port. */
+  webRtcPort: number;
+  publicUrl: string;
+}
+
+export interface Cluster {
+  /** The one HTTPS origin, e.g. https://127.0.0.1:43210 */
+  origin: string;
+  /** PEM of caddy's internal CA root, and base64 SHA-256 SPKI hashes of the root and intermediate. */
+  caPem: string;
+  caSpki: string[];
+  turn: { host: string; port: number; secret: string };
+  control: { port: number };
+  media: ClusterMediaHost[];
+  /** The variables each process was started with (compared with compose and DEPLOY.md by a test). */
+  env: { control: Record<string, string>; media: Record<string, string>[] };
+  /** Output tails of every process, for failure messages. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** GET over HTTPS trusting only `ca`; resolves the status (0 when it did not answer). */
+export function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((done) => {
+    const req = request(url, { ca, timeout: 3000 }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => done(0));
+    req.end();
+  });
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url);
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const spki = (pem: string) =>
+  createHash("sha256")
+    .update(new X509Certificate(pem).publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64");
+
+/** The Caddyfile of the cluster: the same routes as infra/Caddyfile, on loopback with the internal CA. */
+export function clusterCaddyfile(options: {
+  httpsPort: number;
+  httpPort: number;
+  storage: string;
+  controlPort: number;
+  media: { id: string; port: number }[];
+}): string {
+  const media = options.media.flatMap((m) => [
+    `  @${m.id} path /media/${m.id} /media/${m.id}/*`,
+    `  handle @${m.id} {`,
+    `    uri strip_prefix /media/${m.id}`,
+    `    reverse_proxy 127.0.0.1:${m.port}`,
+    "  }",
+  ]);
+  return [
+    "{",
+    "  admin off",
+    "  auto_https disable_redirects",
+    "  skip_install_trust",
+    `  http_port ${options.httpPort}`,
+    `  https_port ${options.httpsPort}`,
+    `  storage file_system ${options.storage}`,
+    "}",
+    `https://127.0.0.1:${options.httpsPort} {`,
+    "  tls internal",
+    ...media,
+    "  handle {",
+    `    reverse_proxy 127.0.0.1:${options.controlPort}`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), "nexus-cluster-"));
+  const children: { name: string; child: ManagedChild }[] = [];
+  const servers: { stop(): Promise<void> }[] = [];
+  const logs = () => children.map(({ name, child }) => `--- ${name}\n${child.output()}`).join("\n");
+  const stop = async () => {
+    for (const { child } of [...children].reverse()) await child.stop("SIGTERM");
+    for (const server of servers.reverse()) await server.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const start = (name: string, command: string, args: string[], env: Record<string, string>) => {
+    const child = spawnManaged(command, args, { env: { ...process.env, ...env }, cwd: ROOT });
+    children.push({ name, child });
+    return child;
+  };
+  const ready = (name: string, child: ManagedChild, check: () => Promise<boolean>) =>
+    waitFor(name, check, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      abort: () => (child.exited() ? `exited:\n${child.output()}` : null),
+    });
+
+  try {
+    const turnSecret = `cluster-turn-${createHash("sha256").update(dir).digest("hex").slice(0, 32)}`;
+    const [pg, redis, turn] = await Promise.all([
+      startPostgres(),
+      startRedis(),
+      startTurnServer({ secret: turnSecret }),
+    ]);
+    servers.push(pg, redis, turn);
+
+    const httpsPort = await freePort();
+    const origin = `https://127.0.0.1:${httpsPort}`;
+    const joinSecret = `cluster-join-${createHash("sha256").update(`${dir}j`).digest("hex").slice(0, 32)}`;
+    const common = {
+      NODE_ENV: "development",
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+      JOIN_TOKEN_SECRET: joinSecret,
+      LOG_DIR: "-",
+      LOG_LEVEL: "warn",
+      ...options.env,
+    };
+    const controlPort = await freePort();
+    const controlEnv = {
+      ...common,
+      PORT: String(controlPort),
+      HOST: "127.0.0.1",
+      JWT_SECRET: `cluster-jwt-${joinSecret}`,
+      WEB_DIR: options.webDir ?? join(ROOT, "web", "dist"),
+      TURN_SECRET: turnSecret,
+      TURN_URLS: `turn:${turn.host}:${turn.port}?transport=udp,turn:${turn.host}:${turn.port}?transport=tcp`,
+      TURN_TTL_SECONDS: "3600",
+      CORS_ORIGINS: origin,
+    };
+    const control = start(
+      "control",
+      process.execPath,
+      ["--import", "tsx", "server/src/entry/control.ts"],
+      controlEnv,
+    );
+    await ready("control", control, () => httpOk(`http://127.0.0.1:${controlPort}/health`));
+
+    const media: ClusterMediaHost[] = [];
+    const mediaEnvs: Record<string, string>[] = [];
+    for (let i = 1; i <= (options.mediaHosts ?? 2); i++) {
+      const id = `media-${i}`;
+      const host = {
+        id,
+        port: await freePort(),
+        webRtcPort: await freePort(),
+        publicUrl: `wss://127.0.0.1:${httpsPort}/media/${id}`,
+      };
+      media.push(host);
+      mediaEnvs.push({
+        ...common,
+        MEDIA_HOST_ID: id,
+        MEDIA_BIND: "127.0.0.1",
+        MEDIA_PORT: String(host.port),
+        MEDIA_PUBLIC_URL: host.publicUrl,
+        MEDIASOUP_LISTEN_IP: "127.0.0.1",
+        MEDIASOUP_WEBRTC_PORT: String(host.webRtcPort),
+        MEDIA_HEARTBEAT_MS: "1000",
+        MEDIA_DRAIN_MS: "1000",
+      });
+    }
+    const hosts = media.map((host, i) =>
+      start(host.id, process.execPath, ["--import", "tsx", "media/src/entry/node.ts"], mediaEnvs[i]!),
+    );
+    await Promise.all(
+      media.map((host, i) => ready(host.id, hosts[i]!, () => httpOk(`http://127.0.0.1:${host.port}/health`))),
+    );
+
+    const storage = join(dir, "caddy");
+    const caddyfile = join(dir, "Caddyfile");
+    writeFileSync(
+      caddyfile,
+      clusterCaddyfile({ httpsPort, httpPort: await freePort(), storage, controlPort, media }),
+    );
+    const caddy = start("caddy", "caddy", ["run", "--config", caddyfile, "--adapter", "caddyfile"], {
+      HOME: dir,
+      XDG_DATA_HOME: join(dir, "data"),
+      XDG_CONFIG_HOME: join(dir, "config"),
+    });
+    const ca = join(storage, "pki", "authorities", "local");
+    await ready("caddy CA", caddy, async () => existsSync(join(ca, "intermediate.crt")));
+    const caPem = readFileSync(join(ca, "root.crt"), "utf8");
+    await ready("caddy", caddy, async () => (await httpsStatus(`${origin}/health`, caPem)) === 200);
+
+    return {
+      origin,
+      caPem,
+      caSpki: [spki(caPem), spki(readFileSync(join(ca, "intermediate.crt"), "utf8"))],
+      turn: { host: turn.host, port: turn.port, secret: turnSecret },
+      control: { port: controlPort },
+      media,
+      env: { control: controlEnv, media: mediaEnvs },
+      logs,
+      stop,
+    };
+  } catch (error) {
+    const output = logs();
+    await stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${output}`);
+  }
+}
