@@ -4,7 +4,7 @@
  * N media hosts, each in the single-port mode and reached through the proxy at /media/<host-id>.
  * Everything listens on loopback on free ports; the data is throwaway (temp directories, removed on stop).
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -88,11 +88,11 @@ export function clusterCaddyfile(options: {
   media: { id: string; port: number }[];
 }): string {
   const media = options.media.flatMap((m) => [
-    `  @${m.id} path /media/${m.id} /media/${m.id}/*`,
-    `  handle @${m.id} {`,
-    `    uri strip_prefix /media/${m.id}`,
-    `    reverse_proxy 127.0.0.1:${m.port}`,
-    "  }",
+    `\t@${m.id} path /media/${m.id} /media/${m.id}/*`,
+    `\thandle @${m.id} {`,
+    `\t\turi strip_prefix /media/${m.id}`,
+    `\t\treverse_proxy 127.0.0.1:${m.port}`,
+    "\t}",
   ]);
   return [
     "{",
@@ -104,14 +104,77 @@ export function clusterCaddyfile(options: {
     `  storage file_system ${options.storage}`,
     "}",
     `https://127.0.0.1:${options.httpsPort} {`,
-    "  tls internal",
+    "\ttls internal",
+    "\t@internal path /metrics /media/*/metrics",
+    "\thandle @internal {",
+    "\t\trespond 404",
+    "\t}",
     ...media,
-    "  handle {",
-    `    reverse_proxy 127.0.0.1:${options.controlPort}`,
-    "  }",
+    "\thandle {",
+    `\t\treverse_proxy 127.0.0.1:${options.controlPort}`,
+    "\t}",
     "}",
     "",
   ].join("\n");
+}
+
+interface Links {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Extra settings (LOG_LEVEL, ...) for every process. */
+  extra: Record<string, string>;
+}
+
+const commonEnv = (links: Links, joinSecret: string) => ({
+  NODE_ENV: "development",
+  DATABASE_URL: links.databaseUrl,
+  REDIS_URL: links.redisUrl,
+  JOIN_TOKEN_SECRET: joinSecret,
+  LOG_DIR: "-",
+  LOG_LEVEL: "warn",
+  ...links.extra,
+});
+
+/** Control's environment in the cluster (development: the web page's sign-in form works). */
+export function controlEnvFor(
+  o: Links & {
+    port: number;
+    origin: string;
+    webDir: string;
+    joinSecret: string;
+    jwtSecret: string;
+    turnSecret: string;
+    turn: { host: string; port: number };
+  },
+): Record<string, string> {
+  return {
+    ...commonEnv(o, o.joinSecret),
+    PORT: String(o.port),
+    HOST: "127.0.0.1",
+    JWT_SECRET: o.jwtSecret,
+    WEB_DIR: o.webDir,
+    TURN_SECRET: o.turnSecret,
+    TURN_URLS: `turn:${o.turn.host}:${o.turn.port}?transport=udp,turn:${o.turn.host}:${o.turn.port}?transport=tcp`,
+    TURN_TTL_SECONDS: "3600",
+    CORS_ORIGINS: o.origin,
+  };
+}
+
+/** A media host's environment in the cluster: single-port mode, signaling behind the proxy. */
+export function mediaEnvFor(
+  o: Links & { joinSecret: string; host: ClusterMediaHost },
+): Record<string, string> {
+  return {
+    ...commonEnv(o, o.joinSecret),
+    MEDIA_HOST_ID: o.host.id,
+    MEDIA_BIND: "127.0.0.1",
+    MEDIA_PORT: String(o.host.port),
+    MEDIA_PUBLIC_URL: o.host.publicUrl,
+    MEDIASOUP_LISTEN_IP: "127.0.0.1",
+    MEDIASOUP_WEBRTC_PORT: String(o.host.webRtcPort),
+    MEDIA_HEARTBEAT_MS: "1000",
+    MEDIA_DRAIN_MS: "1000",
+  };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -137,7 +200,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
 
   try {
-    const turnSecret = `cluster-turn-${createHash("sha256").update(dir).digest("hex").slice(0, 32)}`;
+    const turnSecret = randomBytes(24).toString("hex");
     const [pg, redis, turn] = await Promise.all([
       startPostgres(),
       startRedis(),
@@ -147,28 +210,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     const httpsPort = await freePort();
     const origin = `https://127.0.0.1:${httpsPort}`;
-    const joinSecret = `cluster-join-${createHash("sha256").update(`${dir}j`).digest("hex").slice(0, 32)}`;
-    const common = {
-      NODE_ENV: "development",
-      DATABASE_URL: pg.url,
-      REDIS_URL: redis.url,
-      JOIN_TOKEN_SECRET: joinSecret,
-      LOG_DIR: "-",
-      LOG_LEVEL: "warn",
-      ...options.env,
-    };
+    const joinSecret = randomBytes(24).toString("hex");
     const controlPort = await freePort();
-    const controlEnv = {
-      ...common,
-      PORT: String(controlPort),
-      HOST: "127.0.0.1",
-      JWT_SECRET: `cluster-jwt-${joinSecret}`,
-      WEB_DIR: options.webDir ?? join(ROOT, "web", "dist"),
-      TURN_SECRET: turnSecret,
-      TURN_URLS: `turn:${turn.host}:${turn.port}?transport=udp,turn:${turn.host}:${turn.port}?transport=tcp`,
-      TURN_TTL_SECONDS: "3600",
-      CORS_ORIGINS: origin,
-    };
+    const secrets = { joinSecret, turnSecret, jwtSecret: randomBytes(24).toString("hex") };
+    const links = { databaseUrl: pg.url, redisUrl: redis.url, extra: options.env ?? {} };
+    const controlEnv = controlEnvFor({
+      ...links,
+      ...secrets,
+      port: controlPort,
+      origin,
+      webDir: options.webDir ?? join(ROOT, "web", "dist"),
+      turn: { host: turn.host, port: turn.port },
+    });
     const control = start(
       "control",
       process.execPath,
@@ -188,17 +241,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         publicUrl: `wss://127.0.0.1:${httpsPort}/media/${id}`,
       };
       media.push(host);
-      mediaEnvs.push({
-        ...common,
-        MEDIA_HOST_ID: id,
-        MEDIA_BIND: "127.0.0.1",
-        MEDIA_PORT: String(host.port),
-        MEDIA_PUBLIC_URL: host.publicUrl,
-        MEDIASOUP_LISTEN_IP: "127.0.0.1",
-        MEDIASOUP_WEBRTC_PORT: String(host.webRtcPort),
-        MEDIA_HEARTBEAT_MS: "1000",
-        MEDIA_DRAIN_MS: "1000",
-      });
+      mediaEnvs.push(mediaEnvFor({ ...links, joinSecret, host }));
     }
     const hosts = media.map((host, i) =>
       start(host.id, process.execPath, ["--import", "tsx", "media/src/entry/node.ts"], mediaEnvs[i]!),

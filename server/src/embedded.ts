@@ -1,16 +1,15 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp, createControlDeps, loadControlConfig } from "@nexus/control";
 import { createDb } from "@nexus/drizzle";
 import { createMediaHost, loadMediaConfig, type MediaHost } from "@nexus/media";
 import { resolveWorkerBin } from "@nexus/media/sfu/worker-bin";
 import { createLogger, type Logger } from "@nexus/platform";
-import { webFront } from "./front.js";
+import { DEFAULT_WEB_DIR, webFront } from "./front.js";
 
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
+export { DEFAULT_WEB_DIR };
 
 export interface EmbeddedOptions {
   /** HTTP port of the API and the web client (PORT, default 8095; 0 picks a free one). */

@@ -1,9 +1,12 @@
+import { fileURLToPath } from "node:url";
 import type { ControlConfig } from "@nexus/control";
 import { AppError } from "@nexus/shared/errors";
 import { Hono } from "hono";
 import * as v from "valibot";
 import { DevTokenBodySchema, mintDevToken } from "./dev-token.js";
 import { staticFiles } from "./static.js";
+
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 export interface WebFrontOptions {
   /** The control plane's fetch: everything that is not a file of the web client. */

@@ -77,6 +77,9 @@ describe("the cluster behind one HTTPS origin", () => {
     for (const host of cluster.media) {
       expect(await httpsStatus(`${cluster.origin}/media/${host.id}/health`, cluster.caPem)).toBe(200);
     }
+    // Metrics stay inside the network.
+    expect(await httpsStatus(`${cluster.origin}/metrics`, cluster.caPem)).toBe(404);
+    expect(await httpsStatus(`${cluster.origin}/media/media-1/metrics`, cluster.caPem)).toBe(404);
     // Without the CA the origin is not trusted: the test trusts exactly caddy's authority.
     expect(await httpsStatus(`${cluster.origin}/health`, "")).toBe(0);
   });

@@ -5,8 +5,7 @@
  */
 import { serve } from "@hono/node-server";
 import { ConfigError, createApp, createControlDeps, loadControlConfig } from "@nexus/control";
-import { DEFAULT_WEB_DIR } from "../embedded.js";
-import { webFront } from "../front.js";
+import { DEFAULT_WEB_DIR, webFront } from "../front.js";
 
 let config: ReturnType<typeof loadControlConfig>;
 try {
