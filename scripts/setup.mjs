@@ -30,6 +30,7 @@ const PACKAGES = {
     chromium: "browser end-to-end tests",
     coturn: "TURN server for the relay and credential tests (turnserver)",
     caddy: "HTTPS reverse proxy of the cluster tests (one origin, internal CA)",
+    nftables: "network namespaces with blocked paths in the TURN relay tests (nft)",
   },
   start: {},
 };

@@ -11,6 +11,8 @@ export interface TurnServerOptions {
   realm?: string;
   /** Address coturn listens on and relays from (default 127.0.0.1). */
   listeningIp?: string;
+  /** Address coturn relays from (default listeningIp). */
+  relayIp?: string;
   /** A certificate and key (PEM files) turn TLS on, on a port of its own. */
   tls?: { cert: string; key: string };
   /** Extra config lines (e.g. `denied-peer-ip=...`). */
@@ -55,7 +57,7 @@ export async function startTurnServer(options: TurnServerOptions): Promise<Runni
     const tlsPort = options.tls ? await freePort() : null;
     const lines = [
       `listening-ip=${host}`,
-      `relay-ip=${host}`,
+      `relay-ip=${options.relayIp ?? host}`,
       `listening-port=${port}`,
       ...(options.tls && tlsPort
         ? [`tls-listening-port=${tlsPort}`, `cert=${options.tls.cert}`, `pkey=${options.tls.key}`, "no-dtls"]

@@ -9,6 +9,7 @@ export {
   usePostgresUrl,
   useRedisUrl,
 } from "./env.js";
+export { createNetns, type NetworkNamespace } from "./netns.js";
 export { freePort } from "./ports.js";
 export { postgresBinDir, type RunningServer, startPostgres } from "./postgres.js";
 export { startRedis } from "./redis.js";
