@@ -34,7 +34,25 @@ interface Message {
   attrs: Map<number, Buffer>;
 }
 
-function encode(type: number, transactionId: Buffer, attrs: [number, Buffer][], key?: Buffer): Buffer {
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of buf) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function encode(
+  type: number,
+  transactionId: Buffer,
+  attrs: [number, Buffer][],
+  key?: Buffer,
+  fingerprint = false,
+): Buffer {
   const parts: Buffer[] = [];
   for (const [t, value] of attrs) {
     const head = Buffer.alloc(4);
@@ -60,6 +78,15 @@ function encode(type: number, transactionId: Buffer, attrs: [number, Buffer][], 
     head.writeUInt16BE(ATTR.integrity, 0);
     head.writeUInt16BE(20, 2);
     body = Buffer.concat([body, head, hmac]);
+  }
+  if (fingerprint) {
+    // FINGERPRINT (RFC 5389 15.5): CRC-32 of everything before it, the length already counting it.
+    const crc = crc32(Buffer.concat([header(body.length + 8), body])) ^ 0x5354554e;
+    const attr = Buffer.alloc(8);
+    attr.writeUInt16BE(0x8028, 0);
+    attr.writeUInt16BE(4, 2);
+    attr.writeUInt32BE(crc >>> 0, 4);
+    body = Buffer.concat([body, attr]);
   }
   return Buffer.concat([header(body.length), body]);
 }
@@ -297,4 +324,101 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+export interface IceProbeOptions {
+  host: string;
+  port: number;
+  transport: "udp" | "tcp";
+  /** The media host's ICE parameters from create-transport. */
+  usernameFragment: string;
+  password: string;
+  timeoutMs?: number;
+}
+
+export type IceProbeResult =
+  | { ok: true; rttMs: number }
+  | { ok: false; failure: "timeout" | "refused" | "rejected"; code?: number; message: string };
+
+/** ICE-TCP (RFC 6544) frames each STUN message with a 2-byte length. */
+function framedChannel(socket: Socket): Channel {
+  let pending = Buffer.alloc(0);
+  const waiting = new Map<string, (m: Message) => void>();
+  socket.on("data", (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 2) {
+      const size = pending.readUInt16BE(0);
+      if (pending.length < 2 + size) break;
+      const m = decode(pending.subarray(2, 2 + size));
+      pending = pending.subarray(2 + size);
+      if (m) waiting.get(m.transactionId.toString("hex"))?.(m);
+    }
+  });
+  return {
+    ask: (request, id) =>
+      new Promise((done) => {
+        waiting.set(id.toString("hex"), (m) => {
+          waiting.delete(id.toString("hex"));
+          done(m);
+        });
+        const head = Buffer.alloc(2);
+        head.writeUInt16BE(request.length, 0);
+        socket.write(Buffer.concat([head, request]));
+      }),
+    close: () => socket.destroy(),
+  };
+}
+
+/**
+ * An ICE connectivity check against a media host's candidate, as a browser's first one: a Binding request
+ * with the host's ufrag and the short-term credential (its ICE password). A success answer means media can
+ * flow on that path; nothing is set up on the host beyond its ICE state.
+ */
+export async function probeIce(options: IceProbeOptions): Promise<IceProbeResult> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const started = performance.now();
+  let channel: Channel;
+  try {
+    if (options.transport === "udp") channel = await udpChannel(options.host, options.port);
+    else {
+      const socket: Socket = await withTimeout(
+        new Promise((resolve, reject) => {
+          const s = tcpConnect({ host: options.host, port: options.port });
+          s.once("connect", () => resolve(s));
+          s.once("error", reject);
+        }),
+        timeoutMs,
+      );
+      socket.on("error", () => {});
+      channel = framedChannel(socket);
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, failure: message === "timeout" ? "timeout" : "refused", message };
+  }
+  try {
+    const id = randomBytes(12);
+    const priority = Buffer.alloc(4);
+    priority.writeUInt32BE(0x6e0001ff, 0);
+    const username = Buffer.from(`${options.usernameFragment}:nexuscheck`, "utf8");
+    const request = encode(
+      BINDING,
+      id,
+      [
+        [ATTR.username, username],
+        [0x0024, priority],
+        [0x802a, randomBytes(8)],
+      ],
+      Buffer.from(options.password, "utf8"),
+      true,
+    );
+    const answer = await withTimeout(channel.ask(request, id), timeoutMs);
+    if (answer.type === (BINDING | SUCCESS)) return { ok: true, rttMs: performance.now() - started };
+    const error = errorOf(answer.attrs.get(ATTR.errorCode));
+    return { ok: false, failure: "rejected", code: error?.code, message: error?.reason ?? "binding refused" };
+  } catch (error) {
+    return { ok: false, failure: "timeout", message: error instanceof Error ? error.message : String(error) };
+  } finally {
+    channel.close();
+  }
 }

@@ -1,8 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mintTurnCredential } from "@nexus/platform/turn-credentials";
+import { probeIce, probeTurn } from "@nexus/platform/turn-probe";
+import { freePort } from "@nexus/testkit";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatReport, hintFor, runConnectivityCheck } from "../../scripts/check/connectivity.js";
 import { type Cluster, httpsStatus, startCluster } from "../../scripts/cluster/topology.js";
 import { buildWeb } from "../build.mjs";
 import {
@@ -113,5 +118,77 @@ describe("the cluster behind one HTTPS origin", () => {
       expect(ice!.urls).toContain(`turn:${cluster.turn.host}:${cluster.turn.port}?transport=tcp`);
       expect(ice!.username).toMatch(new RegExp(`^\\d+:${answer.participant_id}$`));
     }
+  });
+
+  it("the connectivity check finds every path working: API, signaling, ICE over UDP and TCP, TURN over UDP and TCP", async () => {
+    const token = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        `${cluster.origin}/dev/token`,
+        { method: "POST", ca: cluster.caPem, headers: { "content-type": "application/json" } },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on("end", () => resolve((JSON.parse(text) as { token: string }).token));
+        },
+      );
+      req.on("error", reject);
+      req.end(JSON.stringify({ tenant_id: tenant, sub: "checker", role: "host" }));
+    });
+    const report = await runConnectivityCheck({ origin: cluster.origin, token, ca: cluster.caPem });
+    const summary = formatReport(report);
+    expect(
+      report.results.map((r) => [r.path, r.ok]),
+      summary,
+    ).toEqual([
+      ["api", true],
+      ["signaling", true],
+      ["ice-udp", true],
+      ["ice-tcp", true],
+      ["turn-udp", true],
+      ["turn-tcp", true],
+    ]);
+    expect(cluster.media.map((m) => m.id)).toContain(report.hostId);
+    for (const r of report.results) expect(r.rttMs).toBeGreaterThan(0);
+  });
+
+  it("the check's probes tell a blocked path and a bad credential apart, in plain words", async () => {
+    const media = cluster.media[0]!;
+    // Nothing answers on this UDP port: what a firewall that drops UDP looks like.
+    const closed = await freePort();
+    const silent = await probeIce({
+      host: "127.0.0.1",
+      port: closed,
+      transport: "udp",
+      usernameFragment: "x",
+      password: "y",
+      timeoutMs: 1500,
+    });
+    expect(silent).toMatchObject({ ok: false, failure: "timeout" });
+    expect(hintFor("ice-udp", `127.0.0.1:${closed}`, silent)).toBe(
+      `UDP ${closed} on 127.0.0.1 looks blocked: open it or rely on TURN`,
+    );
+    // The media host answers, but not to a stranger's ICE credentials.
+    const stranger = await probeIce({
+      host: "127.0.0.1",
+      port: media.webRtcPort,
+      transport: "tcp",
+      usernameFragment: "nosuchufrag",
+      password: "wrong",
+      timeoutMs: 1500,
+    });
+    expect(stranger.ok).toBe(false);
+    // coturn refuses a credential past its TTL; the hint names the secret and the clocks.
+    const old = mintTurnCredential(cluster.turn.secret, "someone", 60, new Date(Date.now() - 120_000));
+    const target = `${cluster.turn.host}:${cluster.turn.port}`;
+    const refused = await probeTurn({
+      host: cluster.turn.host,
+      port: cluster.turn.port,
+      transport: "tcp",
+      ...old,
+    });
+    expect(refused).toMatchObject({ ok: false, failure: "rejected", code: 401 });
+    expect(hintFor("turn-tcp", target, refused)).toMatch(/refused the credential: TURN_SECRET differs/);
   });
 });
