@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Database } from "@nexus/drizzle";
 import { mintTurnCredential } from "@nexus/platform/turn-credentials";
 import { probeTurn } from "@nexus/platform/turn-probe";
@@ -124,10 +128,65 @@ describe("the join answer", () => {
 
 describe("coturn", () => {
   let turn: RunningTurnServer;
+  let certDir: string;
+  let certPem: string;
   beforeAll(async () => {
-    turn = await startTurnServer({ secret: TURN_SECRET });
+    // A certificate of its own for coturn's TLS listener (a deployment uses the proxy's).
+    certDir = mkdtempSync(join(tmpdir(), "nexus-turn-cert-"));
+    const [cert, key] = [join(certDir, "cert.pem"), join(certDir, "key.pem")];
+    const made = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=turn.test",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ],
+      { encoding: "utf8" },
+    );
+    if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+    certPem = readFileSync(cert, "utf8");
+    turn = await startTurnServer({ secret: TURN_SECRET, tls: { cert, key } });
   });
-  afterAll(() => turn?.stop());
+  afterAll(async () => {
+    await turn?.stop();
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+  });
+
+  it("allocates a relay over TLS, verifying the server's certificate", async () => {
+    const { username, credential } = mintTurnCredential(TURN_SECRET, "participant-tls", 600, new Date());
+    const tls = await probeTurn({
+      host: turn.host,
+      port: turn.tlsPort!,
+      transport: "tls",
+      username,
+      credential,
+      ca: certPem,
+    });
+    expect(tls, `${JSON.stringify(tls)}\n${turn.output()}`).toMatchObject({ ok: true });
+    // Without trusting that certificate the handshake fails: nothing is sent to an unverified server.
+    const untrusted = await probeTurn({
+      host: turn.host,
+      port: turn.tlsPort!,
+      transport: "tls",
+      username,
+      credential,
+    });
+    expect(untrusted).toMatchObject({ ok: false, failure: "refused" });
+  });
 
   const probe = (transport: "udp" | "tcp", username: string, credential: string) =>
     probeTurn({ host: turn.host, port: turn.port, transport, username, credential });

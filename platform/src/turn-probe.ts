@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { type Socket, connect as tcpConnect } from "node:net";
+import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
 /**
@@ -225,7 +225,10 @@ async function open(options: TurnProbeOptions): Promise<Channel> {
         ? tlsConnect({
             host: options.host,
             port: options.port,
-            servername: options.servername ?? options.host,
+            // SNI carries names only; an address is checked against the certificate's IP entries.
+            ...(options.servername || !isIP(options.host)
+              ? { servername: options.servername ?? options.host }
+              : {}),
             ...(options.ca ? { ca: options.ca } : {}),
           })
         : tcpConnect({ host: options.host, port: options.port });
