@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
 #
-# Control plane image (stateless Hono API). Build from the repository root:
+# Control plane image (stateless Hono API with the built web client in front of it:
+# server/src/entry/control.ts). Build from the repository root:
 #   docker build -f infra/control.Dockerfile -t nexus-meet/control .
 #
 # The API is bundled by esbuild into one ES module, so the runtime stage holds node, that file, the SQL
@@ -13,10 +14,12 @@ COPY . .
 # Control needs no native addon and no mediasoup worker; skipping install scripts keeps mediasoup from
 # downloading or compiling its worker (MEDIASOUP_WORKER_BIN also stops it on npm versions that run them).
 RUN MEDIASOUP_WORKER_BIN=unused npm ci --no-audit --no-fund --ignore-scripts
-RUN npx esbuild control/src/entry/node.ts --bundle --platform=node --target=node20 --format=esm \
+RUN node web/build.mjs && cp -r web/dist /out-web
+RUN npx esbuild server/src/entry/control.ts --bundle --platform=node --target=node20 --format=esm \
       --outfile=/out/control/index.mjs --external:pg-native --external:@electric-sql/pglite \
       "--banner:js=import { createRequire as __nexusCreateRequire } from 'node:module'; const require = __nexusCreateRequire(import.meta.url);" \
  && cp -r drizzle/migrations /out/migrations \
+ && cp -r /out-web /out/web \
  && mkdir -p /out/node_modules/@electric-sql \
  && cp -r node_modules/@electric-sql/pglite /out/node_modules/@electric-sql/pglite
 
@@ -24,6 +27,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8095 \
     HOST=0.0.0.0 \
+    WEB_DIR=/app/web \
     LOG_DIR=-
 WORKDIR /app
 # The migrator resolves ../migrations from the bundle, i.e. /app/migrations.

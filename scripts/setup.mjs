@@ -28,6 +28,9 @@ const PACKAGES = {
     "redis-server": "Redis server for the bus and host-registry tests (testkit)",
     ffmpeg: "synthetic audio/video sources for the media tests",
     chromium: "browser end-to-end tests",
+    coturn: "TURN server for the relay and credential tests (turnserver)",
+    caddy: "HTTPS reverse proxy of the cluster tests (one origin, internal CA)",
+    nftables: "network namespaces with blocked paths in the TURN relay tests (nft)",
   },
   start: {},
 };

@@ -46,6 +46,23 @@ const EnvSchema = v.object({
   WEBHOOK_RETRY_BASE_MS: v.optional(int(10, 3_600_000), "1000"),
   WEBHOOK_RETRY_MAX_MS: v.optional(int(10, 86_400_000), "600000"),
   WEBHOOK_RETRY_FOR_SECONDS: v.optional(int(1, 30 * 86_400), "86400"),
+  /** coturn's static-auth-secret; with TURN_URLS, every join answer carries short-lived TURN credentials. */
+  TURN_SECRET: v.optional(nonEmpty),
+  /** Comma-separated turn:/turns:/stun: URLs, as RTCPeerConnection takes them. */
+  TURN_URLS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) =>
+        s
+          .split(",")
+          .map((u) => u.trim())
+          .filter(Boolean),
+      ),
+      v.array(v.pipe(v.string(), v.regex(/^(turns?|stuns?):[^\s]+$/, "must be turn:, turns: or stun: URLs"))),
+      v.minLength(1, "needs at least one URL"),
+    ),
+  ),
+  TURN_TTL_SECONDS: v.optional(int(60, 7 * 86_400), "43200"),
 });
 
 export interface ControlConfig {
@@ -72,6 +89,8 @@ export interface ControlConfig {
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
+  /** null: no TURN, join answers carry no ice_servers. */
+  turn: { secret: string; urls: string[]; ttlSeconds: number } | null;
   webhooks: WebhookDispatchConfig;
   invitations: {
     /** The web client's address in invitation links; null: the address the request came to. */
@@ -144,6 +163,13 @@ export function loadControlConfig(env: Env): ControlConfig {
       throw new ConfigError("JOIN_TOKEN_SECRET must differ from JWT_SECRET in production");
   }
 
+  if (Boolean(e.TURN_SECRET) !== Boolean(e.TURN_URLS)) {
+    throw new ConfigError("TURN_SECRET and TURN_URLS go together: set both (TURN) or neither (no TURN)");
+  }
+  if (production && e.TURN_SECRET && e.TURN_SECRET.length < 32) {
+    throw new ConfigError("TURN_SECRET must be at least 32 characters in production");
+  }
+
   let redisUrl: string | null = e.REDIS_URL ?? null;
   if (!redisUrl && e.REDIS_HOST) {
     const auth = e.REDIS_PASSWORD ? `:${encodeURIComponent(e.REDIS_PASSWORD)}@` : "";
@@ -186,5 +212,9 @@ export function loadControlConfig(env: Env): ControlConfig {
       retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
       retryForSeconds: e.WEBHOOK_RETRY_FOR_SECONDS,
     },
+    turn:
+      e.TURN_SECRET && e.TURN_URLS
+        ? { secret: e.TURN_SECRET, urls: e.TURN_URLS, ttlSeconds: e.TURN_TTL_SECONDS }
+        : null,
   };
 }

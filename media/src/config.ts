@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { randomId } from "@nexus/shared/ids";
 import * as v from "valibot";
+import { defaultRouteAddress } from "./sfu/announced-ip.js";
 import { DEFAULT_PEER_LIMITS, type PeerLimits } from "./sfu/peer-limits.js";
 
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -29,6 +30,15 @@ const EnvSchema = v.object({
   RTC_MAX_PORT: int(10100, 1, 65535),
   MEDIASOUP_LISTEN_IP: v.optional(v.string(), "0.0.0.0"),
   MEDIASOUP_ANNOUNCED_IP: optionalText,
+  /**
+   * One UDP and one TCP port for all of this host's WebRTC traffic (one worker; run one host per core to
+   * use more); unset: worker i listens on RTC_MIN_PORT + i.
+   */
+  MEDIASOUP_WEBRTC_PORT: v.pipe(
+    optionalText,
+    v.transform((s) => (s === undefined ? undefined : Number(s))),
+    v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
+  ),
   MEDIASOUP_WORKER_BIN: optionalText,
   MEDIASOUP_LOG_LEVEL: v.optional(v.picklist(["debug", "warn", "error", "none"]), "warn"),
   JOIN_TOKEN_SECRET: v.pipe(v.string("JOIN_TOKEN_SECRET is required"), v.minLength(16)),
@@ -74,7 +84,10 @@ export interface MediaConfig {
   rtcMinPort: number;
   rtcMaxPort: number;
   listenIp: string;
+  /** An address, resolved at boot when the setting is `auto`. */
   announcedIp: string | undefined;
+  /** The single-port mode's port; null: a port per worker from RTC_MIN_PORT. */
+  webRtcPort: number | null;
   workerBin: string | undefined;
   workerLogLevel: "debug" | "warn" | "error" | "none";
   joinTokenSecret: string;
@@ -109,8 +122,23 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
       "invalid media host configuration: JOIN_TOKEN_SECRET must be at least 32 characters in production",
     );
   }
-  const numWorkers = e.MEDIA_NUM_WORKERS || availableParallelism();
-  if (e.RTC_MAX_PORT - e.RTC_MIN_PORT + 1 < numWorkers) {
+  const singlePort = e.MEDIASOUP_WEBRTC_PORT ?? null;
+  if (singlePort !== null && e.MEDIA_NUM_WORKERS > 1) {
+    throw new Error(
+      "invalid media host configuration: MEDIASOUP_WEBRTC_PORT serves one worker; unset MEDIA_NUM_WORKERS (or set 1) and run one media host per core",
+    );
+  }
+  let announcedIp = e.MEDIASOUP_ANNOUNCED_IP;
+  if (announcedIp === "auto") {
+    announcedIp = defaultRouteAddress() ?? undefined;
+    if (!announcedIp) {
+      throw new Error(
+        "invalid media host configuration: MEDIASOUP_ANNOUNCED_IP=auto found no interface with a default route; set the address",
+      );
+    }
+  }
+  const numWorkers = singlePort !== null ? 1 : e.MEDIA_NUM_WORKERS || availableParallelism();
+  if (singlePort === null && e.RTC_MAX_PORT - e.RTC_MIN_PORT + 1 < numWorkers) {
     throw new Error(
       `RTC_MIN_PORT..RTC_MAX_PORT (${e.RTC_MIN_PORT}-${e.RTC_MAX_PORT}) must hold one port per worker (${numWorkers})`,
     );
@@ -125,7 +153,8 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     rtcMinPort: e.RTC_MIN_PORT,
     rtcMaxPort: e.RTC_MAX_PORT,
     listenIp: e.MEDIASOUP_LISTEN_IP,
-    announcedIp: e.MEDIASOUP_ANNOUNCED_IP,
+    announcedIp,
+    webRtcPort: singlePort,
     workerBin: e.MEDIASOUP_WORKER_BIN,
     workerLogLevel: e.MEDIASOUP_LOG_LEVEL,
     joinTokenSecret: e.JOIN_TOKEN_SECRET,

@@ -15,6 +15,7 @@ import { ParticipantRecorder } from "./meeting/participant-log.js";
 import { MeetingRecords } from "./meeting/records.js";
 import type { MeetingServices } from "./meeting/services.js";
 import { createJoinCounter, createMediaMetrics } from "./metrics.js";
+import { announcedAddressWarning } from "./sfu/announced-ip.js";
 import { RoomManager } from "./sfu/rooms.js";
 import { TransportBytes } from "./sfu/transport-bytes.js";
 import { resolveWorkerBin } from "./sfu/worker-bin.js";
@@ -53,12 +54,15 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
   const logger = deps.logger.child({ host_id: config.hostId });
   const hostId = config.hostId;
 
+  const addressWarning = announcedAddressWarning(config);
+  if (addressWarning) logger.warn(addressWarning);
   const pool = await WorkerPool.create({
     numWorkers: config.numWorkers,
     rtcMinPort: config.rtcMinPort,
     rtcMaxPort: config.rtcMaxPort,
     listenIp: config.listenIp,
     announcedIp: config.announcedIp,
+    webRtcPort: config.webRtcPort,
     workerBin: config.workerBin ?? resolveWorkerBin(),
     logLevel: config.workerLogLevel,
     logger,

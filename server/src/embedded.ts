@@ -1,21 +1,15 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp, createControlDeps, loadControlConfig } from "@nexus/control";
 import { createDb } from "@nexus/drizzle";
 import { createMediaHost, loadMediaConfig, type MediaHost } from "@nexus/media";
 import { resolveWorkerBin } from "@nexus/media/sfu/worker-bin";
 import { createLogger, type Logger } from "@nexus/platform";
-import { AppError } from "@nexus/shared/errors";
-import { Hono } from "hono";
-import * as v from "valibot";
-import { devSignInGuard, isLocalClient } from "./dev-guard.js";
-import { DevTokenBodySchema, mintDevToken } from "./dev-token.js";
-import { staticFiles } from "./static.js";
+import { DEFAULT_WEB_DIR, webFront } from "./front.js";
 
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
+export { DEFAULT_WEB_DIR };
 
 export interface EmbeddedOptions {
   /** HTTP port of the API and the web client (PORT, default 8095; 0 picks a free one). */
@@ -66,7 +60,6 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   if (options.numWorkers !== undefined) env.MEDIA_NUM_WORKERS = set(options.numWorkers);
 
   const controlConfig = loadControlConfig(env);
-  const production = controlConfig.nodeEnv === "production";
   const logger =
     options.logger ??
     createLogger({ name: "nexus", level: controlConfig.logLevel, dir: controlConfig.logDir });
@@ -109,11 +102,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     logger.info({ kind: database.kind }, "database ready");
 
     // Control builds the bus and registry (memory or Redis) and owns them; the media host gets the same ones.
-    const runtime = await createControlDeps(
-      controlConfig,
-      { logger },
-      { database, dispatchWebhooks: controlConfig.webhooks.dispatch },
-    );
+    const runtime = await createControlDeps(controlConfig, { logger }, { database });
     closers.push(() => runtime.close());
     const { bus, registry } = runtime.deps;
 
@@ -121,29 +110,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     closers.push(() => media.close());
 
     const control = createApp(runtime.deps);
-    const web = staticFiles(options.webDir ?? DEFAULT_WEB_DIR);
-    const app = new Hono();
-    if (!production) {
-      // Anyone who reaches this route mints an admin token for any tenant: only this machine may, whatever
-      // HOST the server binds (see dev-guard.ts).
-      app.post("/dev/token", devSignInGuard(), async (c) => {
-        const parsed = v.safeParse(DevTokenBodySchema, await c.req.json().catch(() => null));
-        if (!parsed.success) {
-          const err = new AppError("validation_failed", "tenant_id and sub are required");
-          return c.json({ error: { code: err.code, message: err.message } }, 400);
-        }
-        return c.json(await mintDevToken(controlConfig.auth, parsed.output, new Date()));
-      });
-    }
-    // The page asks which sign-in form to show.
-    app.get("/dev/info", (c) => c.json({ dev: !production && isLocalClient(c), media_ws_url: media.wsUrl }));
-    app.all("*", async (c) => {
-      const path = new URL(c.req.url).pathname;
-      if (!path.startsWith("/api/")) {
-        const file = await web(c.req.method, path);
-        if (file) return file;
-      }
-      return control.fetch(c.req.raw);
+    const app = webFront({
+      control,
+      config: controlConfig,
+      webDir: options.webDir ?? DEFAULT_WEB_DIR,
+      mediaWsUrl: media.wsUrl,
     });
 
     const server = serve({ fetch: app.fetch, port: controlConfig.port, hostname: controlConfig.host });
@@ -164,7 +135,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       controlConfig.host === "0.0.0.0" || controlConfig.host === "::" ? "127.0.0.1" : controlConfig.host;
     const url = `http://${shownHost}:${port}`;
     logger.info({ url, media_ws_url: media.wsUrl, database: database.kind }, "NEXUS Meet is up");
-    if (!production) {
+    if (controlConfig.nodeEnv !== "production") {
       logger.warn(
         { node_env: controlConfig.nodeEnv, host: controlConfig.host },
         "development sign-in (/dev/token) is on and answers only clients on this machine; set NODE_ENV=production to turn it off",

@@ -68,6 +68,7 @@ export interface SpawnOptions {
   /** Directories removed when the child is reaped at exit (stop() callers remove their own). */
   dirs?: string[];
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 export function spawnManaged(command: string, args: string[], options: SpawnOptions = {}): ManagedChild {
@@ -76,6 +77,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: options.env ?? process.env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   let out = "";
   const append = (chunk: Buffer) => {

@@ -1,4 +1,5 @@
 export { waitFor } from "./child.js";
+export { type RunningTurnServer, startTurnServer, type TurnServerOptions } from "./coturn.js";
 export { createTestDatabase, type TestDatabase } from "./database.js";
 export {
   TEST_PG_URL_ENV,
@@ -8,6 +9,7 @@ export {
   usePostgresUrl,
   useRedisUrl,
 } from "./env.js";
+export { createNetns, type NetworkNamespace } from "./netns.js";
 export { freePort } from "./ports.js";
 export { postgresBinDir, type RunningServer, startPostgres } from "./postgres.js";
 export { startRedis } from "./redis.js";

@@ -32,8 +32,12 @@ export interface LaunchedBrowser {
 }
 
 /** Chromium on a fresh profile: playwright gives every launch its own temporary user-data-dir. */
-export async function launchChromium(): Promise<LaunchedBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+export async function launchChromium(extraArgs: string[] = []): Promise<LaunchedBrowser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    timeout: 60_000,
+  });
   let closing: Promise<void> | undefined;
   return {
     browser,

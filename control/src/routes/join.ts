@@ -14,6 +14,7 @@ import {
   takePasswordAttempt,
 } from "../services/password-throttle.js";
 import { placeMeeting } from "../services/placement.js";
+import { iceServersFor } from "../services/turn.js";
 
 async function wasRemoved(db: ControlDeps["db"], tenantId: string, meetingId: string, userId: string) {
   const [row] = await db
@@ -121,6 +122,7 @@ export const joinRoutes = () =>
         host_id: host.id,
         role,
         expires_at: expiresAt.toISOString(),
+        ...(config.turn ? { ice_servers: iceServersFor(config.turn, participantId, at) } : {}),
       },
       200,
     );

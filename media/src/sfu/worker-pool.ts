@@ -9,6 +9,8 @@ export interface WorkerPoolOptions {
   rtcMaxPort: number;
   listenIp: string;
   announcedIp: string | undefined;
+  /** Set: the one worker's WebRtcServer takes this port (the single-port mode). */
+  webRtcPort?: number | null;
   workerBin: string | undefined;
   logLevel: ms.WorkerLogLevel;
   logger: Logger;
@@ -26,7 +28,8 @@ export interface WorkerSlot {
 type DeathListener = (index: number) => void;
 
 /**
- * Worker per slot, each slot owning one fixed port (RTC_MIN_PORT + index) for UDP and TCP, so a respawned
+ * Worker per slot, each slot owning one fixed port (RTC_MIN_PORT + index, or the one MEDIASOUP_WEBRTC_PORT of a
+ * single-worker host) for UDP and TCP, so a respawned
  * worker listens where its predecessor did. A dead worker is replaced; listeners hear of the death at once
  * so their rooms can move to a live slot.
  */
@@ -90,7 +93,7 @@ export class WorkerPool {
       rtcMinPort: options.rtcMinPort,
       rtcMaxPort: options.rtcMaxPort,
     });
-    const port = options.rtcMinPort + index;
+    const port = options.webRtcPort ?? options.rtcMinPort + index;
     const announcedAddress = options.announcedIp;
     let webRtcServer: ms.WebRtcServer;
     try {

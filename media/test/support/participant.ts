@@ -106,6 +106,9 @@ export class Participant {
   readonly consumers = new Map<string, mc.Consumer>();
   private readonly feeds: Feed[] = [];
   private autoConsume = false;
+  /** What a join answer's ice_servers say (TURN), and "relay" to allow nothing but TURN; set before createTransports. */
+  iceServers: RTCIceServer[] = [];
+  iceTransportPolicy: RTCIceTransportPolicy = "all";
 
   constructor(
     public client: SignalingClient,
@@ -143,6 +146,8 @@ export class Participant {
       iceParameters: ack.ice_parameters as mc.IceParameters,
       iceCandidates: ack.ice_candidates as mc.IceCandidate[],
       dtlsParameters: ack.dtls_parameters as mc.DtlsParameters,
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
     };
     const transport =
       direction === "send"
@@ -255,6 +260,40 @@ export class Participant {
       packetsReceived += Number(s.packetsReceived ?? 0);
     });
     return { framesDecoded, packetsReceived };
+  }
+
+  /**
+   * The ICE candidate pair a transport uses, as libwebrtc reports it: the local candidate's type ("host",
+   * "srflx", "relay") and protocol, and the remote port. null until a pair is selected.
+   */
+  async selectedPair(
+    direction: "send" | "recv",
+  ): Promise<{ localType: string; relayProtocol?: string; protocol: string; remotePort: number } | null> {
+    const transport = direction === "send" ? this.sendTransport : this.recvTransport;
+    if (!transport) return null;
+    const report = await transport.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => {
+      byId.set(String(s.id), s);
+    });
+    let pair: Record<string, unknown> | undefined;
+    for (const s of byId.values()) {
+      if (s.type === "transport" && s.selectedCandidatePairId)
+        pair = byId.get(String(s.selectedCandidatePairId));
+    }
+    pair ??= [...byId.values()].find(
+      (s) => s.type === "candidate-pair" && s.state === "succeeded" && s.nominated,
+    );
+    if (!pair) return null;
+    const local = byId.get(String(pair.localCandidateId));
+    const remote = byId.get(String(pair.remoteCandidateId));
+    if (!local || !remote) return null;
+    return {
+      localType: String(local.candidateType),
+      ...(local.relayProtocol ? { relayProtocol: String(local.relayProtocol) } : {}),
+      protocol: String(local.protocol),
+      remotePort: Number(remote.port),
+    };
   }
 
   consumerOf(participantId: string, source: MediaSource): mc.Consumer | undefined {
