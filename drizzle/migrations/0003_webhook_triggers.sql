@@ -134,6 +134,9 @@ CREATE TRIGGER nexus_webhook_recordings AFTER INSERT OR UPDATE OF status ON reco
 -- Messages to everyone only: a direct message stays between its two people.
 CREATE OR REPLACE FUNCTION nexus_webhook_chat() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = NEW.tenant_id AND e.enabled) THEN
+    RETURN NEW;
+  END IF;
   PERFORM nexus_webhook_emit(NEW.tenant_id, NEW.meeting_id, 'chat.message',
     jsonb_build_object('meeting_id', NEW.meeting_id, 'message', jsonb_build_object('id', NEW.id,
       'seq', NEW.seq, 'sender_participant_id', NEW.sender_participant_id, 'sender_user_id', NEW.sender_user_id,
