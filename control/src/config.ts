@@ -40,6 +40,8 @@ const EnvSchema = v.object({
   PUBLIC_URL: v.optional(v.pipe(url, v.regex(/^https?:\/\//, "must be an http(s) URL"))),
   INVITE_ORGANIZER_EMAIL: v.optional(v.pipe(nonEmpty, v.email()), "noreply@nexus-meet.invalid"),
   WEBHOOK_DISPATCH: v.optional(v.picklist(["0", "1"]), "1"),
+  WEBHOOK_ALLOW_PRIVATE: v.optional(v.picklist(["0", "1"])),
+  WEBHOOK_RETENTION_DAYS: v.optional(int(1, 3650), "30"),
   WEBHOOK_POLL_MS: v.optional(int(10, 60_000), "1000"),
   WEBHOOK_TIMEOUT_MS: v.optional(int(100, 60_000), "10000"),
   WEBHOOK_CONCURRENCY: v.optional(int(1, 256), "8"),
@@ -110,6 +112,10 @@ export interface WebhookDispatchConfig {
   retryMaxMs: number;
   /** After this long since the event, a failing delivery is given up (status failed). */
   retryForSeconds: number;
+  /** Deliver to loopback/private/link-local addresses (default: yes except in production). */
+  allowPrivate: boolean;
+  /** Settled deliveries (and events nobody still waits for) older than this are deleted. */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -211,6 +217,8 @@ export function loadControlConfig(env: Env): ControlConfig {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
       retryForSeconds: e.WEBHOOK_RETRY_FOR_SECONDS,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE ? e.WEBHOOK_ALLOW_PRIVATE === "1" : !production,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS,
     },
     turn:
       e.TURN_SECRET && e.TURN_URLS

@@ -1,21 +1,39 @@
 import { createHmac } from "node:crypto";
-import { type Database, participants, webhookDeliveries } from "@nexus/drizzle";
+import {
+  type Database,
+  participants,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
+} from "@nexus/drizzle";
 import { silentLogger } from "@nexus/platform";
 import { waitFor } from "@nexus/testkit";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebhookDispatcher } from "../src/services/webhook-dispatcher.js";
 import { verifyWebhook } from "../src/services/webhook-signature.js";
-import { appPerSuite, BACKENDS, call, freshTenant, type TestApp, userToken } from "./harness.js";
+import { isPrivateAddress, publicOnlyLookup } from "../src/services/webhook-target.js";
+import {
+  appPerSuite,
+  BACKENDS,
+  call,
+  freshTenant,
+  makeApp,
+  type TestApp,
+  testConfig,
+  userToken,
+} from "./harness.js";
 import { Receiver } from "./webhook-receiver.js";
 
 const DISPATCH = {
   pollMs: 20,
-  timeoutMs: 400,
+  timeoutMs: 1500,
   concurrency: 8,
   retryBaseMs: 20,
   retryMaxMs: 200,
   retryForSeconds: 600,
+  allowPrivate: true,
+  retentionDays: 30,
 };
 
 /** Independent of the server's code: what an integrator writes from the documentation. */
@@ -250,7 +268,10 @@ describe.each(BACKENDS)("webhooks on $name", (backend) => {
         { timeoutMs: 15_000 },
       );
       const [d] = await deliveries(token, hookId);
-      expect(d!.attempt_log[0]).toMatchObject({ status_code: null, error: "timed out after 400 ms" });
+      expect(d!.attempt_log[0], JSON.stringify(d!.attempt_log)).toMatchObject({
+        status_code: null,
+        error: "timed out after 1500 ms",
+      });
       expect(d!.last_status_code).toBe(204);
     });
 
@@ -362,6 +383,55 @@ describe.each(BACKENDS)("webhooks on $name", (backend) => {
     });
   });
 
+  describe("retention", () => {
+    it("prunes settled deliveries past the retention, never pending ones", async () => {
+      const token = await as(freshTenant());
+      const okUrl = receiver.path("prune-ok");
+      const downUrl = receiver.path("prune-down", () => 500);
+      const ok = await hook(token, okUrl, { events: ["meeting.created"] });
+      const down = await hook(token, downUrl, { events: ["meeting.created"] });
+      await meeting(token);
+      await waitFor(
+        "settled and tried",
+        async () => {
+          const [a] = await deliveries(token, ok.id);
+          const [b] = await deliveries(token, down.id);
+          return a?.status === "succeeded" && (b?.attempts ?? 0) >= 1;
+        },
+        { timeoutMs: 10_000 },
+      );
+      // Disabled, its pending row is left alone by the dispatcher however old it gets.
+      await call(t, "PUT", `/api/webhooks/${down.id}`, { token, body: { enabled: false } });
+      await waitFor(
+        "no attempt in flight",
+        async () => {
+          const rows = await database.db
+            .select({ lease: webhookDeliveries.leaseUntil })
+            .from(webhookDeliveries)
+            .where(eq(webhookDeliveries.endpointId, down.id));
+          return rows.every((r) => r.lease === null);
+        },
+        { timeoutMs: 10_000 },
+      );
+      const ids = [ok.id, down.id];
+      for (const id of ids) {
+        await database.db
+          .update(webhookDeliveries)
+          .set({ createdAt: sql`now() - interval '40 days'` })
+          .where(eq(webhookDeliveries.endpointId, id));
+      }
+      const [delivery] = await deliveries(token, ok.id);
+      await database.db
+        .update(webhookEvents)
+        .set({ createdAt: sql`now() - interval '40 days'` })
+        .where(eq(webhookEvents.id, delivery!.event_id));
+      expect(await dispatcher.prune()).toBeGreaterThanOrEqual(1);
+      expect(await deliveries(token, ok.id)).toEqual([]);
+      // The failing one is still pending (its event with it): it goes on until it is given up.
+      expect((await deliveries(token, down.id)).map((d) => d.status)).toEqual(["pending"]);
+    });
+  });
+
   describe("a receiver that is down", () => {
     it("never holds a meeting up", async () => {
       const token = await as(freshTenant());
@@ -422,5 +492,99 @@ describe.each(BACKENDS)("webhooks on $name", (backend) => {
         .map((r) => r.event.data.meeting.id);
       expect(new Set(delivered)).toEqual(new Set([before, during]));
     });
+  });
+});
+
+describe("webhooks that may not reach private addresses (production default)", () => {
+  let t: TestApp;
+  let dispatcher: WebhookDispatcher;
+  let database: Database;
+  const receiver = new Receiver();
+  appPerSuite(BACKENDS[0]!, (_app, db) => {
+    database = db;
+    t = makeApp(db, { config: testConfig({ WEBHOOK_ALLOW_PRIVATE: "0" }) });
+    dispatcher = new WebhookDispatcher({
+      db: db.db,
+      logger: silentLogger(),
+      config: { ...DISPATCH, allowPrivate: false },
+    }).start();
+  });
+  beforeAll(() => receiver.start());
+  afterAll(async () => {
+    await dispatcher?.close();
+    await receiver.close();
+  });
+
+  it("refuses loopback, private and link-local URLs at registration", async () => {
+    const token = await userToken({ tenant: freshTenant(), sub: "root", role: "admin", clock: t.clock });
+    for (const url of [
+      "http://127.0.0.1:8080/hook",
+      "http://localhost/hook",
+      "http://[::1]/hook",
+      "http://169.254.169.254/latest/meta-data",
+      "http://10.1.2.3/",
+      "https://192.168.0.10/",
+      "http://[::ffff:127.0.0.1]/",
+    ]) {
+      const res = await call(t, "POST", "/api/webhooks", { token, body: { url } });
+      expect(res.status, url).toBe(400);
+      expect(res.body.error.fields[0].path).toBe("url");
+    }
+    const created = await call(t, "POST", "/api/webhooks", {
+      token,
+      body: { url: "https://hooks.example.com/x" },
+    });
+    expect(created.status).toBe(201);
+    const moved = await call(t, "PUT", `/api/webhooks/${created.body.id}`, {
+      token,
+      body: { url: "http://127.0.0.1/x" },
+    });
+    expect(moved.status).toBe(400);
+  });
+
+  it("does not deliver to a private address even when one is stored", async () => {
+    const tenant = freshTenant();
+    const token = await userToken({ tenant, sub: "root", role: "admin", clock: t.clock });
+    const url = receiver.path("private");
+    const id = crypto.randomUUID();
+    // As if written before the rule, or by hand: the dispatcher checks again.
+    await database.db
+      .insert(webhookEndpoints)
+      .values({ id, tenantId: tenant, url, secret: "s", createdBy: "root" });
+    await call(t, "POST", "/api/meetings", {
+      token: await userToken({ tenant, sub: "alice", role: "host", clock: t.clock }),
+      body: { title: "x" },
+    });
+    await waitFor(
+      "refused attempt",
+      async () => {
+        const [d] = (await call(t, "GET", `/api/webhooks/${id}/deliveries`, { token })).body.data;
+        return (d?.attempts ?? 0) >= 1 && d.last_error !== null;
+      },
+      { timeoutMs: 10_000 },
+    );
+    const [d] = (await call(t, "GET", `/api/webhooks/${id}/deliveries`, { token })).body.data;
+    expect(d.last_error).toBe("refused: 127.0.0.1 is a private address");
+    expect(receiver.at(url)).toEqual([]);
+  });
+
+  it("judges addresses a name resolves to", async () => {
+    expect(
+      [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.20.1.1",
+        "169.254.169.254",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:10.0.0.1",
+      ].every(isPrivateAddress),
+    ).toBe(true);
+    expect(["93.184.216.34", "2606:4700::1111", "172.32.0.1"].some(isPrivateAddress)).toBe(false);
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+      publicOnlyLookup("localhost", {}, (e) => resolve(e)),
+    );
+    expect(err?.code).toBe("EPRIVATE");
   });
 });

@@ -84,6 +84,11 @@ CREATE OR REPLACE FUNCTION nexus_webhook_participants() RETURNS trigger LANGUAGE
 DECLARE
   who jsonb;
 BEGIN
+  -- The media host's join and leave batches pass here row by row: a tenant without webhooks pays one
+  -- index probe, nothing more.
+  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = NEW.tenant_id AND e.enabled) THEN
+    RETURN NEW;
+  END IF;
   who := jsonb_build_object('id', NEW.id, 'user_id', NEW.user_id, 'display_name', NEW.display_name,
     'role', NEW.role, 'joined_at', nexus_iso(NEW.joined_at), 'left_at', nexus_iso(NEW.left_at));
   IF NEW.status = 'joined' AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM 'joined') THEN
@@ -129,6 +134,9 @@ CREATE TRIGGER nexus_webhook_recordings AFTER INSERT OR UPDATE OF status ON reco
 -- Messages to everyone only: a direct message stays between its two people.
 CREATE OR REPLACE FUNCTION nexus_webhook_chat() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant_id = NEW.tenant_id AND e.enabled) THEN
+    RETURN NEW;
+  END IF;
   PERFORM nexus_webhook_emit(NEW.tenant_id, NEW.meeting_id, 'chat.message',
     jsonb_build_object('meeting_id', NEW.meeting_id, 'message', jsonb_build_object('id', NEW.id,
       'seq', NEW.seq, 'sender_participant_id', NEW.sender_participant_id, 'sender_user_id', NEW.sender_user_id,

@@ -10,6 +10,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../deps.js";
 import { valid } from "../http.js";
 import { DEFAULT_PAGE_SIZE, decodeCursor, keysetOrder, pageOf, pastCursor } from "../services/cursor.js";
+import { isPrivateUrl } from "../services/webhook-target.js";
 import {
   assertCanManageWebhooks,
   deliveryView,
@@ -36,6 +37,14 @@ async function loadWebhook(c: Context<AppEnv>): Promise<WebhookRow> {
   return row;
 }
 
+/** Refused up front when the URL names a private address itself; names are checked again as they resolve. */
+function assertReachable(c: Context<AppEnv>, url: string | undefined): void {
+  if (url === undefined || c.get("deps").config.webhooks.allowPrivate || !isPrivateUrl(url)) return;
+  throw new AppError("validation_failed", "invalid request json", [
+    { path: "url", message: "must not point at a loopback, private or link-local address" },
+  ]);
+}
+
 const deliveryColumns = { ...getTableColumns(webhookDeliveries), eventType: webhookEvents.type };
 
 export const webhookRoutes = () =>
@@ -56,6 +65,7 @@ export const webhookRoutes = () =>
       const user = c.get("user");
       assertCanManageWebhooks(user.role);
       const body = c.req.valid("json");
+      assertReachable(c, body.url);
       const [existing] = await db
         .select({ n: count() })
         .from(webhookEndpoints)
@@ -86,6 +96,7 @@ export const webhookRoutes = () =>
       const { db, now } = c.get("deps");
       const current = await loadWebhook(c);
       const body = c.req.valid("json");
+      assertReachable(c, body.url);
       const set: Partial<WebhookRow> = { updatedAt: now() };
       if (body.url !== undefined) set.url = body.url;
       if (body.description !== undefined) set.description = body.description;

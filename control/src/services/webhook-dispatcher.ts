@@ -10,10 +10,12 @@ import { WEBHOOK_HEADERS } from "@nexus/shared/rest/webhooks";
 import { eq, sql } from "drizzle-orm";
 import type { WebhookDispatchConfig } from "../config.js";
 import { signWebhook } from "./webhook-signature.js";
+import { postWebhook } from "./webhook-target.js";
 
 /** Attempts kept on a delivery row for the log; older ones are dropped. */
 const ATTEMPT_LOG_SIZE = 10;
 const ERROR_TEXT_MAX = 300;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface DispatcherOptions {
   db: Db;
@@ -36,6 +38,7 @@ export class WebhookDispatcher {
   private readonly config: DispatcherOptions["config"];
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
+  private pruner: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -50,7 +53,30 @@ export class WebhookDispatcher {
 
   start(): this {
     this.schedule(0);
+    this.pruner = setInterval(() => {
+      this.prune().catch((err: unknown) => this.log.error({ err }, "webhook outbox prune failed"));
+    }, PRUNE_EVERY_MS);
+    this.pruner.unref?.();
     return this;
+  }
+
+  /**
+   * Deletes settled deliveries older than the retention, then events no delivery refers to any more;
+   * pending rows stay whatever their age. Resolves with the number of deliveries deleted.
+   */
+  async prune(): Promise<number> {
+    const days = this.config.retentionDays;
+    const gone = await this.db
+      .delete(webhookDeliveries)
+      .where(
+        sql`${webhookDeliveries.status} <> 'pending' and ${webhookDeliveries.createdAt} < now() - ${days}::int * interval '1 day'`,
+      )
+      .returning({ id: webhookDeliveries.id });
+    await this.db.delete(webhookEvents).where(
+      sql`${webhookEvents.createdAt} < now() - ${days}::int * interval '1 day' and not exists (
+          select 1 from ${webhookDeliveries} d where d.event_id = ${webhookEvents.id})`,
+    );
+    return gone.length;
   }
 
   /** Look for due rows now instead of at the next poll. */
@@ -63,6 +89,7 @@ export class WebhookDispatcher {
    * start). Resolves with the number of attempts made.
    */
   async drain(): Promise<number> {
+    await this.prune();
     let attempts = 0;
     for (;;) {
       const ids = await this.claim(this.config.concurrency);
@@ -79,6 +106,7 @@ export class WebhookDispatcher {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.pruner);
     await this.ticking;
     const open = [...this.inflight.entries()];
     for (const [, { abort }] of open) abort.abort(new Error("dispatcher closing"));
@@ -187,9 +215,18 @@ export class WebhookDispatcher {
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
+    // A timer and a listener this attempt owns (AbortSignal.any over AbortSignal.timeout can be collected
+    // before it fires on Node 20, leaving the attempt hanging until its lease runs out).
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new Error("timeout"));
+    }, this.config.timeoutMs);
+    const onClosing = () => abort.abort(new Error("dispatcher closing"));
+    closing.addEventListener("abort", onClosing, { once: true });
     try {
-      const res = await fetch(row.url, {
-        method: "POST",
+      statusCode = await postWebhook(row.url, {
         headers: {
           "content-type": "application/json",
           "user-agent": "NEXUS-Meet-Webhooks/1",
@@ -199,12 +236,9 @@ export class WebhookDispatcher {
           [WEBHOOK_HEADERS.delivery]: id,
         },
         body,
-        // A redirect could point anywhere; the registered URL is the one that answers.
-        redirect: "manual",
-        signal: AbortSignal.any([closing, AbortSignal.timeout(this.config.timeoutMs)]),
+        signal: abort.signal,
+        allowPrivate: this.config.allowPrivate,
       });
-      statusCode = res.status;
-      await res.body?.cancel().catch(() => {});
     } catch (err) {
       if (closing.aborted) {
         // Not the receiver's fault: hand the row back untouched for the next dispatcher.
@@ -214,7 +248,10 @@ export class WebhookDispatcher {
           .where(eq(webhookDeliveries.id, id));
         return;
       }
-      error = describe(err, this.config.timeoutMs);
+      error = timedOut ? `timed out after ${this.config.timeoutMs} ms` : describe(err);
+    } finally {
+      clearTimeout(timer);
+      closing.removeEventListener("abort", onClosing);
     }
 
     const entry: WebhookAttempt = {
@@ -270,9 +307,7 @@ export class WebhookDispatcher {
   }
 }
 
-function describe(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))
-    return `timed out after ${timeoutMs} ms`;
+function describe(err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
   const text = cause ?? (err instanceof Error ? err.message : String(err));
   return text.slice(0, ERROR_TEXT_MAX);
