@@ -124,6 +124,29 @@ describe("the join answer", () => {
       },
     ]);
   });
+
+  it("gives a guest joining through a guest link the same short-lived TURN credentials", async () => {
+    const tenant = freshTenant();
+    const token = await userToken({ tenant, sub: "alice", role: "host", clock });
+    const made = await call(withTurn, "POST", "/api/meetings", { token, body: { title: "TURN guests" } });
+    const link = await call(withTurn, "POST", `/api/meetings/${made.body.id}/guest-links`, {
+      token,
+      body: {},
+    });
+    expect(link.status).toBe(201);
+    const res = await call(withTurn, "POST", "/guest/join", {
+      body: { token: link.body.token, display_name: "Visitor" },
+    });
+    expect(res.status).toBe(200);
+    const expected = mintTurnCredential(TURN_SECRET, res.body.participant_id, 600, clock.now());
+    expect(res.body.ice_servers).toEqual([
+      {
+        urls: ["turn:127.0.0.1:3478", "turns:turn.example:443"],
+        username: `${clock.seconds + 600}:${res.body.participant_id}`,
+        credential: expected.credential,
+      },
+    ]);
+  });
 });
 
 describe("coturn", () => {

@@ -8,6 +8,7 @@ import { valid } from "../http.js";
 import { type GuestLinkRow, hashGuestToken, refusal } from "../services/guest-links.js";
 import { loadMeeting } from "../services/meetings.js";
 import { placeMeeting } from "../services/placement.js";
+import { iceServersFor } from "../services/turn.js";
 
 async function linkOf(c: Context<AppEnv>, token: string): Promise<GuestLinkRow> {
   const [link] = await c
@@ -134,6 +135,7 @@ export const guestRoutes = () =>
           host_id: host.id,
           role: "guest" as const,
           expires_at: expiresAt.toISOString(),
+          ...(config.turn ? { ice_servers: iceServersFor(config.turn, participantId, at) } : {}),
         },
         200,
       );
