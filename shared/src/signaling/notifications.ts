@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { RtpCapabilitiesSchema } from "./media-types.js";
 import { MEETING_NOTIFICATIONS } from "./meeting.js";
 import { MediaSourceSchema, ParticipantStateSchema, PeerInfoSchema, ProducerInfoSchema } from "./peer.js";
+import { RECORDING_NOTIFICATIONS } from "./recording.js";
 
 const ProducerEvent = v.object({
   participant_id: v.string(),
@@ -35,6 +36,7 @@ export const NOTIFICATIONS = {
    */
   "media-reset": v.object({ router_rtp_capabilities: RtpCapabilitiesSchema, reason: v.string() }),
   ...MEETING_NOTIFICATIONS,
+  ...RECORDING_NOTIFICATIONS,
 } as const satisfies Record<string, v.GenericSchema>;
 
 export type NotificationType = keyof typeof NOTIFICATIONS;

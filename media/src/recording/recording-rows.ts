@@ -1,0 +1,53 @@
+import { type Db, meetings, recordings } from "@nexus/drizzle";
+import type { RecordingTrack } from "@nexus/shared/rest/recordings";
+import { and, eq } from "drizzle-orm";
+
+export interface NewRecordingRow {
+  id: string;
+  tenantId: string;
+  meetingId: string;
+  hostId: string;
+  startedBy: string | null;
+  startedAt: Date;
+}
+
+export interface FinishedRecording {
+  status: "ready" | "failed";
+  endedAt: Date;
+  durationSeconds: number;
+  sizeBytes: number;
+  tracks: RecordingTrack[];
+  failureReason: string | null;
+}
+
+/** Every write a media host makes to the recordings table; each recording's row has this host as its writer. */
+export class RecordingRows {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the row and answers the meeting's start (the clock the tracks are also placed on). */
+  async insert(row: NewRecordingRow): Promise<{ meetingStartedAt: Date | null }> {
+    await this.db.insert(recordings).values({ ...row, status: "recording", storage: "local", tracks: [] });
+    const [meeting] = await this.db
+      .select({ startedAt: meetings.startedAt })
+      .from(meetings)
+      .where(and(eq(meetings.tenantId, row.tenantId), eq(meetings.id, row.meetingId)))
+      .limit(1);
+    return { meetingStartedAt: meeting?.startedAt ?? null };
+  }
+
+  async setTracks(tenantId: string, id: string, tracks: RecordingTrack[]): Promise<void> {
+    await this.db
+      .update(recordings)
+      .set({ tracks })
+      .where(
+        and(eq(recordings.tenantId, tenantId), eq(recordings.id, id), eq(recordings.status, "recording")),
+      );
+  }
+
+  async finish(tenantId: string, id: string, done: FinishedRecording): Promise<void> {
+    await this.db
+      .update(recordings)
+      .set(done)
+      .where(and(eq(recordings.tenantId, tenantId), eq(recordings.id, id)));
+  }
+}

@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "@nexus/platform";
+import type { RecordingTrack } from "@nexus/shared/rest/recordings";
+import type { MediaSource } from "@nexus/shared/signaling/peer";
+import type { RecordingState } from "@nexus/shared/signaling/recording";
+import type { types as ms } from "mediasoup";
+import type { Peer } from "../sfu/peer.js";
+import type { Room } from "../sfu/room.js";
+import type { RecordingRows } from "./recording-rows.js";
+import { TrackCapture } from "./track-capture.js";
+
+export interface RecordingSettings {
+  /** Root of local storage (RECORDINGS_DIR). */
+  dir: string;
+  ffmpegBin: string;
+  portRange: { min: number; max: number };
+}
+
+export interface RecordingOptions {
+  id: string;
+  room: Room;
+  hostId: string;
+  startedBy: { participantId: string | null; userId: string | null; name: string | null };
+  settings: RecordingSettings;
+  rows: RecordingRows;
+  logger: Logger;
+  now: () => Date;
+}
+
+interface Track {
+  info: RecordingTrack;
+  capture: TrackCapture | null;
+}
+
+/** A path segment from an id of any shape (tenant ids are the identity provider's). */
+const segment = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
+
+/**
+ * One recording of one meeting: every producer of the room, present at the start or added later, captured
+ * into its own file, each placed on the recording's timeline by when its capture started. Ends when stopped,
+ * when the room closes, or (failed) when a recorder process dies.
+ */
+export class Recording {
+  readonly id: string;
+  readonly startedAt: Date;
+  private readonly room: Room;
+  private readonly tracks = new Map<string, Track>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private meetingStartedAt: Date | null = null;
+  private finishing: Promise<"ready" | "failed"> | null = null;
+  /** Track starts in flight, so a stop waits for them and then stops them too. */
+  private readonly starting = new Set<Promise<void>>();
+  /** Row writes in order: the tracks list, then the final state. */
+  private writes: Promise<void> = Promise.resolve();
+  private readonly logger: Logger;
+  private readonly key: string;
+  /** Told once, with the final status and why. */
+  onFinished: (status: "ready" | "failed", reason: string | null, by: string | null) => void = () => {};
+
+  private constructor(private readonly options: RecordingOptions) {
+    this.id = options.id;
+    this.room = options.room;
+    this.startedAt = options.now();
+    this.logger = options.logger.child({ recording_id: this.id, meeting_id: this.room.id });
+    this.key = join(segment(this.room.meeting.tenantId), segment(this.room.id), segment(this.id));
+  }
+
+  get meetingId(): string {
+    return this.room.id;
+  }
+  get finished(): boolean {
+    return this.finishing !== null;
+  }
+
+  state(): RecordingState {
+    const by = this.options.startedBy;
+    return {
+      recording_id: this.id,
+      started_by: by.participantId,
+      started_by_name: by.name,
+      started_at: this.startedAt.toISOString(),
+    };
+  }
+
+  /** Recorder pids by track id, for operators and tests. */
+  processes(): Map<string, number | undefined> {
+    return new Map([...this.tracks].map(([id, t]) => [id, t.capture?.pid]));
+  }
+
+  static async start(options: RecordingOptions): Promise<Recording> {
+    const recording = new Recording(options);
+    await mkdir(join(options.settings.dir, recording.key), { recursive: true });
+    const { meetingStartedAt } = await options.rows.insert({
+      id: recording.id,
+      tenantId: options.room.meeting.tenantId,
+      meetingId: options.room.id,
+      hostId: options.hostId,
+      startedBy: options.startedBy.userId,
+      startedAt: recording.startedAt,
+    });
+    recording.meetingStartedAt = meetingStartedAt;
+    recording.watch();
+    return recording;
+  }
+
+  private watch(): void {
+    const room = this.room;
+    this.unsubscribe.push(
+      room.events.on("producernew", (peer, producer, source) => this.add(peer, producer, source)),
+      room.events.on("close", () => void this.stop(null, "the meeting ended")),
+    );
+    for (const peer of room.peers.values()) {
+      for (const { producer, source } of peer.producers.values()) this.add(peer, producer, source);
+    }
+  }
+
+  private add(peer: Peer, producer: ms.Producer, source: MediaSource): void {
+    if (this.finishing || producer.closed) return;
+    const trackId = randomUUID();
+    const codec = producer.rtpParameters.codecs[0]?.mimeType ?? "unknown";
+    const started = (async () => {
+      const capture = await TrackCapture.start({
+        room: this.room,
+        producer,
+        ffmpegBin: this.options.settings.ffmpegBin,
+        fileBase: join(this.options.settings.dir, this.key, trackId),
+        portRange: this.options.settings.portRange,
+        logger: this.logger,
+        now: this.options.now,
+        onDied: (_c, reason) => void this.fail(reason),
+        onProducerClosed: () => void this.endTrack(trackId),
+      }).catch((err: Error) => {
+        this.logger.warn({ err, producer_id: producer.id }, "a track could not be recorded");
+        return null;
+      });
+      const startedAt = capture?.startedAt ?? this.options.now();
+      const info: RecordingTrack = {
+        id: trackId,
+        participant_id: peer.id,
+        display_name: peer.displayName,
+        producer_id: producer.id,
+        kind: producer.kind,
+        source,
+        codec,
+        file: capture ? join(this.key, capture.file.slice(capture.file.lastIndexOf("/") + 1)) : "",
+        started_at: startedAt.toISOString(),
+        offset_ms: startedAt.getTime() - this.startedAt.getTime(),
+        meeting_offset_ms: this.meetingStartedAt
+          ? startedAt.getTime() - this.meetingStartedAt.getTime()
+          : null,
+        ended_at: capture ? null : startedAt.toISOString(),
+        size_bytes: null,
+        status: capture ? "recording" : "failed",
+      };
+      this.tracks.set(trackId, { info, capture });
+      // A stop that came while this track was starting has already stopped the others; this one follows.
+      if (this.finishing && capture) await this.endTrack(trackId);
+      else this.saveTracks();
+    })();
+    this.starting.add(started);
+    void started.finally(() => this.starting.delete(started));
+  }
+
+  private saveTracks(): void {
+    const tracks = [...this.tracks.values()].map((t) => t.info);
+    const { tenantId } = this.room.meeting;
+    this.write(() => this.options.rows.setTracks(tenantId, this.id, tracks));
+  }
+
+  private write(action: () => Promise<void>): void {
+    this.writes = this.writes
+      .then(action)
+      .catch((err) => this.logger.error({ err }, "recording row write failed"));
+  }
+
+  private async endTrack(trackId: string): Promise<void> {
+    const track = this.tracks.get(trackId);
+    if (!track?.capture || track.info.status !== "recording") return;
+    const capture = track.capture;
+    const result = await capture.stop();
+    track.info = {
+      ...track.info,
+      ended_at: result.endedAt.toISOString(),
+      size_bytes: result.sizeBytes,
+      status: result.error ? "failed" : "ready",
+    };
+    if (result.error)
+      this.logger.warn({ track_id: trackId, error: result.error }, "a track recorded nothing");
+    if (!this.finishing) this.saveTracks();
+  }
+
+  /** A recorder process died: the whole recording fails, saying why; the meeting goes on untouched. */
+  private fail(reason: string): Promise<"ready" | "failed"> {
+    this.logger.error({ reason }, "recording failed");
+    return this.finish("failed", reason, null);
+  }
+
+  /** Stops every capture and writes the final row. Idempotent: later calls get the first one's answer. */
+  stop(by: string | null, reason: string | null = null): Promise<"ready" | "failed"> {
+    return this.finish("ready", reason, by);
+  }
+
+  private finish(wanted: "ready" | "failed", reason: string | null, by: string | null) {
+    this.finishing ??= (async () => {
+      for (const off of this.unsubscribe.splice(0)) off();
+      while (this.starting.size > 0) await Promise.all([...this.starting]);
+      await Promise.all([...this.tracks.keys()].map((id) => this.endTrack(id)));
+      const endedAt = this.options.now();
+      const tracks = [...this.tracks.values()].map((t) => t.info);
+      const anyFile = tracks.some((t) => t.status === "ready");
+      const status = wanted === "failed" || !anyFile ? "failed" : "ready";
+      const failureReason =
+        status === "failed"
+          ? (reason ?? (tracks.length ? "no track recorded any media" : "nothing was recorded"))
+          : null;
+      const { tenantId } = this.room.meeting;
+      this.write(() =>
+        this.options.rows.finish(tenantId, this.id, {
+          status,
+          endedAt,
+          durationSeconds: Math.round((endedAt.getTime() - this.startedAt.getTime()) / 1000),
+          sizeBytes: tracks.reduce((sum, t) => sum + (t.size_bytes ?? 0), 0),
+          tracks,
+          failureReason,
+        }),
+      );
+      await this.writes;
+      this.onFinished(status, status === "failed" ? failureReason : reason, by);
+      return status;
+    })();
+    return this.finishing;
+  }
+}

@@ -1,0 +1,124 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { recordings } from "@nexus/drizzle";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type HostFixture, startHostFixture } from "./support/host-fixture.js";
+import { Participant } from "./support/participant.js";
+
+const run = promisify(execFile);
+
+interface Probe {
+  codecs: string[];
+  duration: number;
+}
+
+async function probe(file: string): Promise<Probe> {
+  const { stdout } = await run("ffprobe", [
+    ...["-v", "error", "-show_entries", "format=duration:stream=codec_name", "-of", "json", file],
+  ]);
+  const out = JSON.parse(stdout) as { format: { duration: string }; streams: { codec_name: string }[] };
+  return { codecs: out.streams.map((s) => s.codec_name), duration: Number(out.format.duration) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("recording a meeting", () => {
+  let fx: HostFixture;
+  let dir: string;
+  const people: Participant[] = [];
+
+  const rowOf = async (id: string) => {
+    const [row] = await fx.db.db.select().from(recordings).where(eq(recordings.id, id));
+    return row;
+  };
+
+  /** Frames decoded of every consumer, so "still decodes" means the count moved after the event. */
+  const decodedBy = async (viewer: Participant, sender: Participant) =>
+    (await viewer.inbound(sender.producers.get("camera")!.id)).framesDecoded;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "nexus-rec-"));
+    fx = await startHostFixture({
+      rtcMinPort: 21600,
+      env: { RECORDINGS_DIR: dir, RECORDING_PORT_MIN: "31000", RECORDING_PORT_MAX: "31199" },
+    });
+  });
+  afterAll(async () => {
+    for (const p of people) p.close();
+    await fx?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const join2 = async (meetingId: string) => {
+    const host = await Participant.join(
+      `${fx.host.wsUrl}/?token=${await fx.token(meetingId, { role: "host" })}`,
+    );
+    const member = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+    people.push(host, member);
+    for (const p of [host, member]) {
+      await p.createTransports();
+      await p.produceAudio();
+      await p.produceCamera();
+    }
+    for (const p of [host, member]) await p.consumeAll();
+    await eventually(
+      "both decode each other",
+      async () => (await decodedBy(host, member)) > 0 && (await decodedBy(member, host)) > 0,
+    );
+    return { host, member };
+  };
+
+  it("captures every producer into its own file, including one added mid-recording", async () => {
+    const meetingId = await fx.createMeeting();
+    const { host, member } = await join2(meetingId);
+
+    await expect(member.client.request("start-recording", {})).rejects.toMatchObject({ code: "forbidden" });
+    const started = await host.client.request("start-recording", {});
+    expect(started.started_by).toBe(host.id);
+    await eventually("the member is told", () => member.client.received("recording-started").length > 0);
+    await expect(host.client.request("start-recording", {})).rejects.toMatchObject({ code: "conflict" });
+
+    // A late joiner finds the indicator in its join answer.
+    const late = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
+    people.push(late);
+    expect(late.joinAck.recording?.recording_id).toBe(started.recording_id);
+
+    await sleep(1_500);
+    await member.produceScreen();
+    await sleep(4_000);
+    await expect(member.client.request("stop-recording", {})).rejects.toMatchObject({ code: "forbidden" });
+    const stopped = await host.client.request("stop-recording", {});
+    expect(stopped).toEqual({ recording_id: started.recording_id, status: "ready" });
+    await eventually(
+      "everyone is told it stopped",
+      () => late.client.received("recording-stopped").length > 0,
+    );
+
+    const row = await rowOf(started.recording_id);
+    expect(row?.status).toBe("ready");
+    expect(row?.failureReason).toBeNull();
+    expect(row?.endedAt).toBeInstanceOf(Date);
+    const tracks = row!.tracks;
+    expect(
+      tracks.map((t) => `${t.participant_id === host.id ? "host" : "member"}:${t.source}`).sort(),
+    ).toEqual(["host:camera", "host:mic", "member:camera", "member:mic", "member:screen"]);
+    const screen = tracks.find((t) => t.source === "screen")!;
+    expect(screen.offset_ms).toBeGreaterThan(1_000);
+    for (const track of tracks) {
+      expect(track.status, JSON.stringify(track)).toBe("ready");
+      const file = join(dir, track.file);
+      expect((await stat(file)).size).toBe(track.size_bytes);
+      const p = await probe(file);
+      expect(p.codecs).toEqual([track.kind === "audio" ? "opus" : "vp8"]);
+      const wall = (Date.parse(track.ended_at!) - Date.parse(track.started_at)) / 1000;
+      expect(Math.abs(p.duration - wall) / wall, `${track.source} ${p.duration}s vs ${wall}s`).toBeLessThan(
+        0.1,
+      );
+    }
+    expect(row?.sizeBytes).toBe(tracks.reduce((s, t) => s + (t.size_bytes ?? 0), 0));
+  }, 60_000);
+});
