@@ -121,4 +121,60 @@ describe("recording a meeting", () => {
     }
     expect(row?.sizeBytes).toBe(tracks.reduce((s, t) => s + (t.size_bytes ?? 0), 0));
   }, 60_000);
+
+  it("fails the recording with the reason when a recorder process dies, and the meeting goes on", async () => {
+    const meetingId = await fx.createMeeting();
+    const { host, member } = await join2(meetingId);
+    const { recording_id } = await host.client.request("start-recording", {});
+    const recording = fx.host.recordings.get(meetingId)!;
+    const pids = await eventually("four recorder processes", () => {
+      const list = [...recording.processes().values()];
+      return list.length === 4 && list.every((p) => p !== undefined) && (list as number[]);
+    });
+    await sleep(1_000);
+    process.kill(pids[0]!, "SIGKILL");
+
+    const row = await eventually("the row says failed", async () => {
+      const r = await rowOf(recording_id);
+      return r?.status === "failed" && r;
+    });
+    expect(row.failureReason).toMatch(/recorder process killed by SIGKILL/);
+    expect(row.endedAt).toBeInstanceOf(Date);
+    for (const p of [host, member]) {
+      await eventually("everyone is told", () =>
+        p.client.received("recording-stopped").some((n) => n.recording_id === recording_id),
+      );
+      const told = p.client.received("recording-stopped").find((n) => n.recording_id === recording_id)!;
+      expect(told).toMatchObject({ status: "failed", reason: row.failureReason });
+    }
+
+    // Nobody in the meeting noticed: both still decode each other, and a new recording can start.
+    const before = [await decodedBy(host, member), await decodedBy(member, host)];
+    await eventually("both keep decoding", async () => {
+      return (
+        (await decodedBy(host, member)) > before[0]! + 5 && (await decodedBy(member, host)) > before[1]! + 5
+      );
+    });
+    const again = await host.client.request("start-recording", {});
+    expect(again.recording_id).not.toBe(recording_id);
+    await host.client.request("stop-recording", {});
+  }, 60_000);
+
+  it("finishes the recording when the meeting's room closes", async () => {
+    const meetingId = await fx.createMeeting();
+    const { host, member } = await join2(meetingId);
+    const { recording_id } = await host.client.request("start-recording", {});
+    await eventually("tracks are recorded", async () => (await rowOf(recording_id))?.tracks.length === 4);
+    await sleep(1_500);
+    await member.client.request("leave-meeting", {});
+    await host.client.request("leave-meeting", {});
+    const row = await eventually("the row is final", async () => {
+      const r = await rowOf(recording_id);
+      return r?.status !== "recording" && r;
+    });
+    expect(row.status).toBe("ready");
+    for (const t of row.tracks)
+      expect(t, JSON.stringify(t)).toMatchObject({ status: "ready", ended_at: expect.any(String) });
+    expect(fx.host.recordings.get(meetingId)).toBeUndefined();
+  }, 60_000);
 });

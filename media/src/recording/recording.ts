@@ -130,6 +130,7 @@ export class Recording {
         logger: this.logger,
         now: this.options.now,
         onDied: (_c, reason) => void this.fail(reason),
+        onIdle: () => void this.idle(trackId, peer, producer, source),
         onProducerClosed: () => void this.endTrack(trackId),
       }).catch((err: Error) => {
         this.logger.warn({ err, producer_id: producer.id }, "a track could not be recorded");
@@ -189,6 +190,22 @@ export class Recording {
     if (result.error)
       this.logger.warn({ track_id: trackId, error: result.error }, "a track recorded nothing");
     if (!this.finishing) this.saveTracks();
+  }
+
+  /**
+   * The producer sent nothing for a while (muted, stalled, closed) and its capture ended cleanly: what it
+   * wrote is kept (an empty one is dropped) and a new segment starts when the producer sends again.
+   */
+  private async idle(trackId: string, peer: Peer, producer: ms.Producer, source: MediaSource): Promise<void> {
+    await this.endTrack(trackId);
+    const track = this.tracks.get(trackId);
+    if (track && track.info.size_bytes === null) {
+      this.tracks.delete(trackId);
+      if (!this.finishing) this.saveTracks();
+    }
+    if (this.finishing || producer.closed) return;
+    if (producer.paused) producer.observer.once("resume", () => this.add(peer, producer, source));
+    else this.add(peer, producer, source);
   }
 
   /** A recorder process died: the whole recording fails, saying why; the meeting goes on untouched. */

@@ -11,7 +11,12 @@ const LOOPBACK = "127.0.0.1";
 const KEY_FRAME_RETRIES_MS = [500, 1_500, 3_000];
 const LISTEN_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
-const SECOND_SIGNAL_MS = 2_000;
+/**
+ * Seconds without a packet after which ffmpeg closes its file cleanly and exits: a muted microphone or a
+ * closed producer ends the capture's segment (a resumed producer starts a new one), and a stop never waits on a
+ * read that nothing will answer (ffmpeg heeds SIGINT only between packets).
+ */
+export const IDLE_END_SECONDS = 2;
 const STDERR_KEEP = 2_000;
 
 export interface CaptureOptions {
@@ -25,6 +30,8 @@ export interface CaptureOptions {
   now: () => Date;
   /** The recorder process ended without being asked to (killed, crashed, disk full). */
   onDied: (capture: TrackCapture, reason: string) => void;
+  /** Nothing arrived for IDLE_END_SECONDS: ffmpeg closed its file and exited cleanly. */
+  onIdle: (capture: TrackCapture) => void;
   /** The producer closed (left, stopped sharing): the track ended normally. */
   onProducerClosed: (capture: TrackCapture) => void;
 }
@@ -112,11 +119,8 @@ export class TrackCapture {
       this.options.ffmpegBin,
       [
         ...["-nostdin", "-hide_banner", "-loglevel", "error", "-y"],
-        // No idle timeout: a muted microphone sends nothing for as long as it stays muted.
-        ...["-protocol_whitelist", "file,udp,rtp", "-listen_timeout", "-1", "-fflags", "+genpts"],
-        ...["-i", sdpPath, "-map", "0", "-c", "copy"],
-        // Short clusters, flushed as they close: a stop that has to interrupt loses at most a second.
-        ...["-cluster_time_limit", "1000", "-flush_packets", "1", "-f", format, this.file],
+        ...["-protocol_whitelist", "file,udp,rtp", "-listen_timeout", String(IDLE_END_SECONDS)],
+        ...["-fflags", "+genpts", "-i", sdpPath, "-map", "0", "-c", "copy", "-f", format, this.file],
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -134,6 +138,10 @@ export class TrackCapture {
     void this.exited.then(({ code, signal }) => {
       if (this.stopping) return;
       this.release();
+      if (code === 0) {
+        this.options.onIdle(this);
+        return;
+      }
       const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
       const detail = this.stderr.trim().split("\n").slice(-2).join(" ").trim();
       this.options.onDied(this, `recorder process ${why}${detail ? `: ${detail}` : ""}`);
@@ -169,9 +177,8 @@ export class TrackCapture {
   }
 
   /**
-   * Ends the capture. ffmpeg finishes its file on SIGINT, but only between packets, so the RTP keeps flowing
-   * until it has exited; a stream that sends nothing (a muted microphone) needs a second SIGINT, which
-   * interrupts the blocked read and the trailer with it (the flushed clusters stay playable). Killed if it hangs.
+   * Ends the capture: ffmpeg is asked to finish its file (SIGINT) while the RTP still flows, since it heeds the
+   * signal between packets; a stream that sends nothing ends by the idle limit instead. Killed if it hangs.
    */
   stop(): Promise<CaptureResult> {
     this.stopping ??= (async () => {
@@ -180,10 +187,8 @@ export class TrackCapture {
       const endedAt = this.options.now();
       if (child && child.exitCode === null && child.signalCode === null) {
         child.kill("SIGINT");
-        const again = setTimeout(() => child.kill("SIGINT"), SECOND_SIGNAL_MS);
         const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
         await this.exited;
-        clearTimeout(again);
         clearTimeout(timer);
       }
       this.release();
