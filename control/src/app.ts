@@ -11,6 +11,7 @@ import { healthRoutes } from "./routes/health.js";
 import { historyRoutes } from "./routes/history.js";
 import { joinRoutes } from "./routes/join.js";
 import { meetingRoutes } from "./routes/meetings.js";
+import { meetingRecordingRoutes, recordingRoutes } from "./routes/recordings.js";
 import { createMeetingQueries } from "./services/queries.js";
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -77,7 +78,9 @@ export function createApp(deps: ControlDeps) {
     .route("/", docsRoutes())
     .route("/api/meetings", meetingRoutes())
     .route("/api/meetings", joinRoutes())
-    .route("/api/meetings", historyRoutes());
+    .route("/api/meetings", historyRoutes())
+    .route("/api/meetings", meetingRecordingRoutes())
+    .route("/api/recordings", recordingRoutes());
   app.onError(onError);
   app.notFound(notFound);
   return app;

@@ -34,6 +34,8 @@ const EnvSchema = v.object({
   REDIS_HOST: v.optional(nonEmpty),
   REDIS_PORT: v.optional(int(1, 65_535), "6379"),
   REDIS_PASSWORD: v.optional(v.string()),
+  /** Where media hosts write recordings (local storage); control serves downloads from it. */
+  RECORDINGS_DIR: v.optional(nonEmpty, "recordings"),
 });
 
 export interface ControlConfig {
@@ -58,6 +60,7 @@ export interface ControlConfig {
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
+  recordingsDir: string;
 }
 
 export class ConfigError extends Error {
@@ -134,5 +137,6 @@ export function loadControlConfig(env: Env): ControlConfig {
     hostMaxAgeMs: e.HOST_MAX_AGE_MS,
     meetingClaimTtlMs: e.MEETING_CLAIM_TTL_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
+    recordingsDir: e.RECORDINGS_DIR,
   };
 }
