@@ -118,6 +118,9 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     logger,
     now,
   });
+  await recordings
+    .sweepOrphans()
+    .catch((err) => logger.warn({ err }, "could not sweep unfinished recordings"));
   const services: MeetingServices = {
     db: db.db,
     bus,

@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { recordings } from "@nexus/drizzle";
+import { createDb, recordings } from "@nexus/drizzle";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type HostFixture, startHostFixture } from "./support/host-fixture.js";
@@ -176,5 +176,57 @@ describe("recording a meeting", () => {
     for (const t of row.tracks)
       expect(t, JSON.stringify(t)).toMatchObject({ status: "ready", ended_at: expect.any(String) });
     expect(fx.host.recordings.get(meetingId)).toBeUndefined();
+  }, 60_000);
+});
+
+describe("a media host that stops while recording", () => {
+  it("finishes its recordings on close, and fails at boot the ones it left unfinished", async () => {
+    const db = createDb("memory://");
+    await db.migrate();
+    const dir = await mkdtemp(join(tmpdir(), "nexus-rec-close-"));
+    const env = { RECORDINGS_DIR: dir, RECORDING_PORT_MIN: "31400", RECORDING_PORT_MAX: "31599" };
+    const fx = await startHostFixture({ rtcMinPort: 21620, db, hostId: "media-rec-close", env });
+    const people: Participant[] = [];
+    try {
+      const meetingId = await fx.createMeeting();
+      const host = await Participant.join(
+        `${fx.host.wsUrl}/?token=${await fx.token(meetingId, { role: "host" })}`,
+      );
+      people.push(host);
+      await host.createTransports();
+      await host.produceAudio();
+      const { recording_id } = await host.client.request("start-recording", {});
+      await eventually("the track is recorded", async () => {
+        const [r] = await db.db.select().from(recordings).where(eq(recordings.id, recording_id));
+        return r?.tracks.length === 1;
+      });
+      await sleep(1_000);
+      await fx.close();
+      const [closed] = await db.db.select().from(recordings).where(eq(recordings.id, recording_id));
+      expect(closed?.status).toBe("ready");
+      expect(closed?.tracks[0]?.status).toBe("ready");
+
+      // A row this host id left `recording` (as a crash would) is failed when a host with that id boots.
+      const orphan = crypto.randomUUID();
+      await db.db.insert(recordings).values({
+        id: orphan,
+        tenantId: fx.tenantId,
+        meetingId,
+        hostId: "media-rec-close",
+        status: "recording",
+      });
+      const again = await startHostFixture({ rtcMinPort: 21630, db, hostId: "media-rec-close", env });
+      await again.close();
+      const [swept] = await db.db.select().from(recordings).where(eq(recordings.id, orphan));
+      expect(swept).toMatchObject({
+        status: "failed",
+        failureReason: "the media host stopped while recording",
+      });
+    } finally {
+      for (const p of people) p.close();
+      await fx.close();
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

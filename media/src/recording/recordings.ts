@@ -33,6 +33,12 @@ export class Recordings {
 
   constructor(private readonly options: RecordingsOptions) {}
 
+  /** At boot: recordings this host id left unfinished last time are failed (nothing records them any more). */
+  async sweepOrphans(): Promise<void> {
+    const failed = await this.options.rows.failOrphans(this.options.hostId, this.options.now());
+    if (failed > 0) this.options.logger.warn({ failed }, "failed recordings left unfinished by this host");
+  }
+
   /** The recording under way in this meeting, as the join answer carries it. */
   stateOf(meetingId: string): RecordingState | null {
     return this.active.get(meetingId)?.state() ?? null;
