@@ -1,4 +1,8 @@
 import { databaseUrlFromEnv } from "@nexus/drizzle";
+import {
+  type RecordingStorageSettings,
+  recordingStorageFromEnv,
+} from "@nexus/platform/recording-storage-config";
 import * as v from "valibot";
 
 /** The secret a fresh checkout runs with; production refuses it so nobody ships it by accident. */
@@ -34,8 +38,6 @@ const EnvSchema = v.object({
   REDIS_HOST: v.optional(nonEmpty),
   REDIS_PORT: v.optional(int(1, 65_535), "6379"),
   REDIS_PASSWORD: v.optional(v.string()),
-  /** Where media hosts write recordings (local storage); control serves downloads from it. */
-  RECORDINGS_DIR: v.optional(nonEmpty, "recordings"),
 });
 
 export interface ControlConfig {
@@ -60,7 +62,8 @@ export interface ControlConfig {
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
-  recordingsDir: string;
+  /** Where recordings are read from for download (RECORDINGS_DIR, RECORDINGS_STORAGE, RECORDINGS_S3_*). */
+  recordingStorage: RecordingStorageSettings;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +74,14 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+function storageSettings(env: Env): RecordingStorageSettings {
+  try {
+    return recordingStorageFromEnv(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
 
 /** Reads and checks every setting once, at boot; a bad value stops the process with a message naming it. */
 export function loadControlConfig(env: Env): ControlConfig {
@@ -137,6 +148,6 @@ export function loadControlConfig(env: Env): ControlConfig {
     hostMaxAgeMs: e.HOST_MAX_AGE_MS,
     meetingClaimTtlMs: e.MEETING_CLAIM_TTL_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
-    recordingsDir: e.RECORDINGS_DIR,
+    recordingStorage: storageSettings(cleaned),
   };
 }

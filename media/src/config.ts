@@ -1,4 +1,8 @@
 import { availableParallelism } from "node:os";
+import {
+  type RecordingStorageSettings,
+  recordingStorageFromEnv,
+} from "@nexus/platform/recording-storage-config";
 import { randomId } from "@nexus/shared/ids";
 import * as v from "valibot";
 
@@ -92,7 +96,14 @@ export interface MediaConfig {
   logDir: string | null;
   nodeEnv: "development" | "production" | "test";
   drainMs: number;
-  recording: { dir: string; ffmpegBin: string; portMin: number; portMax: number };
+  recording: {
+    dir: string;
+    ffmpegBin: string;
+    portMin: number;
+    portMax: number;
+    /** Where finished files go (RECORDINGS_STORAGE and RECORDINGS_S3_*). */
+    storage: RecordingStorageSettings;
+  };
 }
 
 /** Reads the host's settings from the environment, failing at boot with every problem at once. */
@@ -150,6 +161,7 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
       ffmpegBin: e.FFMPEG_BIN,
       portMin: e.RECORDING_PORT_MIN,
       portMax: e.RECORDING_PORT_MAX,
+      storage: recordingStorageFromEnv(env),
     },
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Database } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
+import { createRecordingStorage } from "@nexus/platform/recording-storage";
 import { subscribeMeetingEvents } from "./cluster/bus-subscriber.js";
 import { startHeartbeat } from "./cluster/heartbeat.js";
 import type { MediaConfig } from "./config.js";
@@ -113,6 +114,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       dir: resolve(config.recording.dir),
       ffmpegBin: config.recording.ffmpegBin,
       portRange: { min: config.recording.portMin, max: config.recording.portMax },
+      storage: createRecordingStorage(config.recording.storage),
     },
     rows: new RecordingRows(db.db),
     logger,

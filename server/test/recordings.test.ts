@@ -4,7 +4,9 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { createRecordingStorage, type RecordingStorage } from "@nexus/platform/recording-storage";
 import type { Recording } from "@nexus/shared/rest/recordings";
+import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Participant } from "../../media/test/support/participant.js";
 import { type Embedded, startEmbedded } from "../src/embedded.js";
@@ -12,12 +14,22 @@ import { type Embedded, startEmbedded } from "../src/embedded.js";
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function readAll(stream: ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
 /**
  * Recording over REST against the whole service: control asks the media host over the bus, the host records
- * real WebRTC participants with ffmpeg, control lists, describes and serves the files.
+ * real WebRTC participants with ffmpeg, control lists, describes and serves the files; once with the local
+ * directory, once with an S3-compatible server (s3rver) started here.
  */
-describe("recordings over REST", () => {
+describe.each(["local", "s3"] as const)("recordings over REST, %s storage", (kind) => {
   let app: Embedded;
+  let s3: S3rver | null = null;
+  /** The configured storage as the test reads it behind the service's back. */
+  let stored: RecordingStorage;
   const dataDir = mkdtempSync(join(tmpdir(), "nexus-rec-data-"));
   const recordingsDir = mkdtempSync(join(tmpdir(), "nexus-rec-files-"));
   const people: Participant[] = [];
@@ -49,6 +61,39 @@ describe("recordings over REST", () => {
   let recording: Recording;
 
   beforeAll(async () => {
+    let storageEnv: Record<string, string> = {};
+    if (kind === "s3") {
+      s3 = new S3rver({
+        port: 0,
+        address: "127.0.0.1",
+        silent: true,
+        directory: mkdtempSync(join(tmpdir(), "nexus-s3rver-")),
+        configureBuckets: [{ name: "meet-recordings" }],
+      });
+      const { port } = await s3.run();
+      storageEnv = {
+        RECORDINGS_STORAGE: "s3",
+        RECORDINGS_S3_BUCKET: "meet-recordings",
+        RECORDINGS_S3_PREFIX: "nexus/",
+        RECORDINGS_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+        RECORDINGS_S3_ACCESS_KEY_ID: "S3RVER",
+        RECORDINGS_S3_SECRET_ACCESS_KEY: "S3RVER",
+        RECORDINGS_S3_FORCE_PATH_STYLE: "1",
+      };
+      stored = createRecordingStorage({
+        kind: "s3",
+        dir: recordingsDir,
+        bucket: "meet-recordings",
+        prefix: "nexus/",
+        endpoint: storageEnv.RECORDINGS_S3_ENDPOINT,
+        region: "us-east-1",
+        accessKeyId: "S3RVER",
+        secretAccessKey: "S3RVER",
+        forcePathStyle: true,
+      });
+    } else {
+      stored = createRecordingStorage({ kind: "local", dir: recordingsDir });
+    }
     app = await startEmbedded({
       port: 0,
       mediaPort: 0,
@@ -65,8 +110,9 @@ describe("recordings over REST", () => {
         LOG_DIR: "-",
         MEDIA_BIND: "127.0.0.1",
         RECORDINGS_DIR: recordingsDir,
-        RECORDING_PORT_MIN: "31200",
-        RECORDING_PORT_MAX: "31399",
+        RECORDING_PORT_MIN: kind === "s3" ? "31200" : "31300",
+        RECORDING_PORT_MAX: kind === "s3" ? "31299" : "31399",
+        ...storageEnv,
       },
     });
     host = await token("acme", "ann", "host");
@@ -89,6 +135,7 @@ describe("recordings over REST", () => {
   afterAll(async () => {
     for (const p of people) p.close();
     await app?.close();
+    await s3?.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(recordingsDir, { recursive: true, force: true });
   });
@@ -126,6 +173,12 @@ describe("recordings over REST", () => {
     expect(stopped.body.status).toBe("ready");
     recording = stopped.body;
     expect(recording.tracks?.every((t) => t.status === "ready")).toBe(true);
+    expect(recording.storage).toBe(kind);
+    for (const t of recording.tracks!) expect(await stored.size(t.file)).toBe(t.size_bytes);
+    if (kind === "s3") {
+      // Uploaded, and the host's local copy is gone.
+      await expect(readFile(join(recordingsDir, recording.tracks![0]!.file))).rejects.toThrow();
+    }
 
     const list = await call(member, "GET", `/api/meetings/${meetingId}/recordings`);
     expect(list.body.data.map((r: Recording) => r.id)).toEqual([id]);
@@ -141,7 +194,7 @@ describe("recordings over REST", () => {
     expect(whole.headers.get("accept-ranges")).toBe("bytes");
     const bytes = whole.body as Buffer;
     expect(bytes.length).toBe(track.size_bytes);
-    expect(bytes.equals(await readFile(join(recordingsDir, track.file)))).toBe(true);
+    expect(bytes.equals(await readAll(await stored.read(track.file, 0, bytes.length - 1)))).toBe(true);
     const saved = join(recordingsDir, "downloaded.webm");
     await import("node:fs/promises").then((fs) => fs.writeFile(saved, bytes));
     const { stdout } = await run("ffprobe", [
@@ -188,6 +241,6 @@ describe("recordings over REST", () => {
     expect((await call(member, "DELETE", `/api/recordings/${id}`)).status).toBe(403);
     expect((await call(host, "DELETE", `/api/recordings/${id}`)).status).toBe(204);
     expect((await call(host, "GET", `/api/recordings/${id}`)).status).toBe(404);
-    await expect(readFile(join(recordingsDir, track.file))).rejects.toThrow();
+    expect(await stored.size(track.file)).toBeNull();
   });
 });

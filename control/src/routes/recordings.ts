@@ -1,19 +1,41 @@
-import { createReadStream } from "node:fs";
-import { rm, stat } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { Readable } from "node:stream";
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { type Db, recordings } from "@nexus/drizzle";
+import type { RecordingStorage } from "@nexus/platform/recording-storage";
+import { localPath } from "@nexus/platform/recording-storage-config";
 import { BUS_CHANNELS, type RecordingBusMessage } from "@nexus/shared/bus";
 import { AppError } from "@nexus/shared/errors";
 import { RecordingFileQuerySchema } from "@nexus/shared/rest/recordings";
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
+import type { ControlConfig } from "../config.js";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
 import { assertCanManage, loadMeeting } from "../services/meetings.js";
 import { recordingView } from "../services/views.js";
 
 type RecordingRow = typeof recordings.$inferSelect;
+
+/** One storage client per app configuration (the S3 client keeps its connections). */
+const storages = new WeakMap<ControlConfig, { local: RecordingStorage; s3: RecordingStorage | null }>();
+
+/** Loaded on first use, so a cold start that serves no recording file never loads the S3 client. */
+async function storageFor(config: ControlConfig, kind: "local" | "s3"): Promise<RecordingStorage> {
+  let pair = storages.get(config);
+  if (!pair) {
+    const { createRecordingStorage } = await import("@nexus/platform/recording-storage");
+    const settings = config.recordingStorage;
+    pair = {
+      local: createRecordingStorage({ kind: "local", dir: settings.dir }),
+      s3: settings.kind === "s3" ? createRecordingStorage(settings) : null,
+    };
+    storages.set(config, pair);
+  }
+  const storage = kind === "s3" ? pair.s3 : pair.local;
+  if (!storage)
+    throw new AppError("unavailable", "this recording is on S3 storage, which is not configured here");
+  return storage;
+}
 
 /** How long control waits for the owning media host to write the row it was asked to start or stop. */
 const START_WAIT_MS = 10_000;
@@ -74,15 +96,6 @@ const CONTENT_TYPES: Record<string, string> = {
   mkv: "video/x-matroska",
   mp4: "video/mp4",
 };
-
-/** A stored file under the recordings root; a key that leads outside it is not a file of ours. */
-function storedPath(root: string, key: string): string {
-  const base = resolve(root);
-  const path = resolve(base, key);
-  const rel = relative(base, path);
-  if (!key || rel.startsWith("..") || isAbsolute(rel)) throw new AppError("not_found", "file not found");
-  return path;
-}
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); null when absent, "invalid" when unsatisfiable. */
 function parseRange(
@@ -172,24 +185,24 @@ export const recordingRoutes = () =>
       const row = await loadRecording(c);
       const { track } = c.req.valid("query");
       let key: string | null;
+      let audio = false;
       if (track) {
         const found = row.tracks.find((t) => t.id === track);
         if (!found) throw new AppError("not_found", "no such track in this recording");
         key = found.file;
+        audio = found.kind === "audio";
       } else {
         key = row.fileUrl;
         if (!key) throw new AppError("not_found", "this recording has no composite file; ask for a track");
       }
       if (row.status === "recording") throw new AppError("invalid_state", "the recording is still under way");
-      const path = storedPath(c.get("deps").config.recordingsDir, key);
-      const size = await stat(path).then(
-        (s) => s.size,
-        () => null,
-      );
-      if (size === null) throw new AppError("not_found", "file not found");
-      const ext = path.slice(path.lastIndexOf(".") + 1);
-      const type = CONTENT_TYPES[ext] ?? "application/octet-stream";
-      const name = path.slice(path.lastIndexOf("/") + 1);
+      const storage = await storageFor(c.get("deps").config, row.storage);
+      const size = key ? await storage.size(key) : null;
+      if (size === null || !key) throw new AppError("not_found", "file not found");
+      const ext = key.slice(key.lastIndexOf(".") + 1);
+      const type =
+        audio && ext === "webm" ? "audio/webm" : (CONTENT_TYPES[ext] ?? "application/octet-stream");
+      const name = key.slice(key.lastIndexOf("/") + 1);
       const headers: Record<string, string> = {
         "Content-Type": type,
         "Accept-Ranges": "bytes",
@@ -199,9 +212,9 @@ export const recordingRoutes = () =>
       if (range === "invalid") {
         return c.body(null, 416, { ...headers, "Content-Range": `bytes */${size}` });
       }
-      const { start, end } = range ?? { start: 0, end: size - 1 };
       if (size === 0) return c.body(null, 200, { ...headers, "Content-Length": "0" });
-      const body = Readable.toWeb(createReadStream(path, { start, end })) as ReadableStream;
+      const { start, end } = range ?? { start: 0, end: size - 1 };
+      const body = await storage.read(key, start, end);
       return c.body(body, range ? 206 : 200, {
         ...headers,
         "Content-Length": String(end - start + 1),
@@ -215,9 +228,12 @@ export const recordingRoutes = () =>
       assertCanManage(user, await loadMeeting(c.get("queries"), user.tenant_id, row.meetingId));
       if (row.status === "recording") throw new AppError("invalid_state", "stop the recording first");
       const keys = [...row.tracks.map((t) => t.file), ...(row.fileUrl ? [row.fileUrl] : [])].filter(Boolean);
-      // Every file of a recording sits in its own folder: remove the folder, then the row.
-      const folders = new Set(keys.map((k) => dirname(storedPath(config.recordingsDir, k))));
-      for (const folder of folders) await rm(folder, { recursive: true, force: true });
+      await (await storageFor(config, row.storage)).remove(keys);
+      // The recording's local folder also held what the recorder read (its SDP files).
+      if (keys[0]) {
+        const folder = localPath(config.recordingStorage.dir, dirname(keys[0]));
+        if (folder) await rm(folder, { recursive: true, force: true });
+      }
       await db
         .delete(recordings)
         .where(and(eq(recordings.tenantId, user.tenant_id), eq(recordings.id, row.id)));

@@ -18,6 +18,7 @@ export interface FinishedRecording {
   sizeBytes: number;
   tracks: RecordingTrack[];
   failureReason: string | null;
+  storage: "local" | "s3";
 }
 
 /** Every write a media host makes to the recordings table; each recording's row has this host as its writer. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "@nexus/platform";
+import type { RecordingStorage } from "@nexus/platform/recording-storage";
 import type { RecordingTrack } from "@nexus/shared/rest/recordings";
 import type { MediaSource } from "@nexus/shared/signaling/peer";
 import type { RecordingState } from "@nexus/shared/signaling/recording";
@@ -16,6 +17,8 @@ export interface RecordingSettings {
   dir: string;
   ffmpegBin: string;
   portRange: { min: number; max: number };
+  /** Where finished files end up (the files are written under `dir` first). */
+  storage: RecordingStorage;
 }
 
 export interface RecordingOptions {
@@ -214,6 +217,27 @@ export class Recording {
     return this.finish("failed", reason, null);
   }
 
+  /** Hands each finished file to the storage (S3: upload, then the local copy goes); the error, if any. */
+  private async store(tracks: RecordingTrack[]): Promise<string | null> {
+    const storage = this.options.settings.storage;
+    if (storage.kind === "local") return null;
+    try {
+      for (const t of tracks) {
+        if (t.status !== "ready" || !t.file) continue;
+        const type = t.file.endsWith(".mkv")
+          ? "video/x-matroska"
+          : t.kind === "audio"
+            ? "audio/webm"
+            : "video/webm";
+        await storage.put(t.file, join(this.options.settings.dir, t.file), type);
+      }
+      return null;
+    } catch (err) {
+      this.logger.error({ err }, "recording upload failed");
+      return `upload to storage failed: ${(err as Error).message}`;
+    }
+  }
+
   /** Stops every capture and writes the final row. Idempotent: later calls get the first one's answer. */
   stop(by: string | null, reason: string | null = null): Promise<"ready" | "failed"> {
     return this.finish("ready", reason, by);
@@ -227,11 +251,16 @@ export class Recording {
       const endedAt = this.options.now();
       const tracks = [...this.tracks.values()].map((t) => t.info);
       const anyFile = tracks.some((t) => t.status === "ready");
-      const status = wanted === "failed" || !anyFile ? "failed" : "ready";
-      const failureReason =
+      let status: "ready" | "failed" = wanted === "failed" || !anyFile ? "failed" : "ready";
+      let failureReason =
         status === "failed"
           ? (reason ?? (tracks.length ? "no track recorded any media" : "nothing was recorded"))
           : null;
+      const uploadError = await this.store(tracks);
+      if (uploadError) {
+        status = "failed";
+        failureReason = uploadError;
+      }
       const { tenantId } = this.room.meeting;
       this.write(() =>
         this.options.rows.finish(tenantId, this.id, {
@@ -241,6 +270,7 @@ export class Recording {
           sizeBytes: tracks.reduce((sum, t) => sum + (t.size_bytes ?? 0), 0),
           tracks,
           failureReason,
+          storage: this.options.settings.storage.kind,
         }),
       );
       await this.writes;
