@@ -65,6 +65,8 @@ const EnvSchema = v.object({
   /** Loopback UDP ports the recorder's PlainTransports bind (two per recorded track). */
   RECORDING_PORT_MIN: int(30_000, 1, 65535),
   RECORDING_PORT_MAX: int(31_999, 1, 65535),
+  /** Composite jobs (grid video + mixed audio, re-encoded) at once on this host; 0: tracks only. */
+  RECORDING_COMPOSITE_JOBS: int(1, 0, 64),
 });
 
 export interface MediaConfig {
@@ -101,6 +103,7 @@ export interface MediaConfig {
     ffmpegBin: string;
     portMin: number;
     portMax: number;
+    compositeJobs: number;
     /** Where finished files go (RECORDINGS_STORAGE and RECORDINGS_S3_*). */
     storage: RecordingStorageSettings;
   };
@@ -161,6 +164,7 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
       ffmpegBin: e.FFMPEG_BIN,
       portMin: e.RECORDING_PORT_MIN,
       portMax: e.RECORDING_PORT_MAX,
+      compositeJobs: e.RECORDING_COMPOSITE_JOBS,
       storage: recordingStorageFromEnv(env),
     },
   };

@@ -116,6 +116,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       portRange: { min: config.recording.portMin, max: config.recording.portMax },
       storage: createRecordingStorage(config.recording.storage),
     },
+    compositeJobs: config.recording.compositeJobs,
     rows: new RecordingRows(db.db),
     logger,
     now,

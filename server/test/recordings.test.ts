@@ -162,16 +162,26 @@ describe.each(["local", "s3"] as const)("recordings over REST, %s storage", (kin
     const id = started.body.id as string;
     expect((await call(member, "POST", `/api/meetings/${meetingId}/recordings/${id}/stop`)).status).toBe(403);
 
+    // Every track's recorder has probed its stream and writes media (the host's own view).
     await expect
-      .poll(async () => (await call(host, "GET", `/api/recordings/${id}`)).body.tracks.length, {
-        timeout: 15_000,
-      })
-      .toBe(4);
+      .poll(
+        () => {
+          const states = [...(app.media.recordings.get(meetingId)?.flowing().values() ?? [])];
+          return states.length === 4 && states.every(Boolean);
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    expect((await call(host, "GET", `/api/recordings/${id}`)).body.tracks).toHaveLength(4);
     await sleep(3_000);
     const stopped = await call(host, "POST", `/api/meetings/${meetingId}/recordings/${id}/stop`);
     expect(stopped.status).toBe(200);
-    expect(stopped.body.status).toBe("ready");
-    recording = stopped.body;
+    expect(stopped.body.status).toBe("processing");
+    await expect
+      .poll(async () => (await call(host, "GET", `/api/recordings/${id}`)).body.status, { timeout: 60_000 })
+      .toBe("ready");
+    recording = (await call(host, "GET", `/api/recordings/${id}`)).body;
+    expect(recording.file_url).toMatch(/composite\.mp4$/);
     expect(recording.tracks?.every((t) => t.status === "ready")).toBe(true);
     expect(recording.storage).toBe(kind);
     for (const t of recording.tracks!) expect(await stored.size(t.file)).toBe(t.size_bytes);
@@ -222,6 +232,21 @@ describe.each(["local", "s3"] as const)("recordings over REST, %s storage", (kin
       headers: { range: `bytes=${bytes.length}-` },
     });
     expect(beyond.status).toBe(416);
+    const composite = await call(member, "GET", `/api/recordings/${recording.id}/file`);
+    expect(composite.status).toBe(200);
+    expect(composite.headers.get("content-type")).toBe("video/mp4");
+    const mp4 = join(recordingsDir, "downloaded.mp4");
+    await import("node:fs/promises").then((fs) => fs.writeFile(mp4, composite.body as Buffer));
+    const probed = await run("ffprobe", [
+      "-v",
+      "error",
+      "-show_entries",
+      "stream=codec_name",
+      "-of",
+      "csv=p=0",
+      mp4,
+    ]);
+    expect(probed.stdout.trim().split("\n").sort()).toEqual(["aac", "h264"]);
     const noTrack = await call(member, "GET", `/api/recordings/${recording.id}/file?track=nope`);
     expect(noTrack.status).toBe(404);
   });

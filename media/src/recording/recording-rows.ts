@@ -12,7 +12,9 @@ export interface NewRecordingRow {
 }
 
 export interface FinishedRecording {
-  status: "ready" | "failed";
+  status: "ready" | "processing" | "failed";
+  /** Storage key of the composite, once made. */
+  fileUrl?: string | null;
   endedAt: Date;
   durationSeconds: number;
   sizeBytes: number;

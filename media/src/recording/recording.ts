@@ -9,6 +9,7 @@ import type { RecordingState } from "@nexus/shared/signaling/recording";
 import type { types as ms } from "mediasoup";
 import type { Peer } from "../sfu/peer.js";
 import type { Room } from "../sfu/room.js";
+import { compositeArgs, type JobPool, runComposite } from "./composite.js";
 import type { RecordingRows } from "./recording-rows.js";
 import { TrackCapture } from "./track-capture.js";
 
@@ -19,6 +20,8 @@ export interface RecordingSettings {
   portRange: { min: number; max: number };
   /** Where finished files end up (the files are written under `dir` first). */
   storage: RecordingStorage;
+  /** Mix the tracks into one MP4 after a stop (null: tracks only); `signal` aborts jobs when the host closes. */
+  composite: { pool: JobPool; signal: AbortSignal } | null;
 }
 
 export interface RecordingOptions {
@@ -52,7 +55,7 @@ export class Recording {
   private readonly tracks = new Map<string, Track>();
   private readonly unsubscribe: (() => void)[] = [];
   private meetingStartedAt: Date | null = null;
-  private finishing: Promise<"ready" | "failed"> | null = null;
+  private finishing: Promise<"ready" | "processing" | "failed"> | null = null;
   /** Track starts in flight, so a stop waits for them and then stops them too. */
   private readonly starting = new Set<Promise<void>>();
   /** Row writes in order: the tracks list, then the final state. */
@@ -60,7 +63,8 @@ export class Recording {
   private readonly logger: Logger;
   private readonly key: string;
   /** Told once, with the final status and why. */
-  onFinished: (status: "ready" | "failed", reason: string | null, by: string | null) => void = () => {};
+  onFinished: (status: "ready" | "processing" | "failed", reason: string | null, by: string | null) => void =
+    () => {};
 
   private constructor(private readonly options: RecordingOptions) {
     this.id = options.id;
@@ -85,6 +89,11 @@ export class Recording {
       started_by_name: by.name,
       started_at: this.startedAt.toISOString(),
     };
+  }
+
+  /** Per track id: whether media is reaching its file yet, for operators and tests. */
+  flowing(): Map<string, boolean> {
+    return new Map([...this.tracks].map(([id, t]) => [id, t.capture?.flowing ?? false]));
   }
 
   /** Recorder pids by track id, for operators and tests. */
@@ -212,16 +221,18 @@ export class Recording {
   }
 
   /** A recorder process died: the whole recording fails, saying why; the meeting goes on untouched. */
-  private fail(reason: string): Promise<"ready" | "failed"> {
+  private fail(reason: string): Promise<"ready" | "processing" | "failed"> {
     this.logger.error({ reason }, "recording failed");
     return this.finish("failed", reason, null);
   }
 
   /** Hands each finished file to the storage (S3: upload, then the local copy goes); the error, if any. */
-  private async store(tracks: RecordingTrack[]): Promise<string | null> {
+  private async store(tracks: RecordingTrack[], compositeKey: string | null): Promise<string | null> {
     const storage = this.options.settings.storage;
     if (storage.kind === "local") return null;
     try {
+      if (compositeKey)
+        await storage.put(compositeKey, join(this.options.settings.dir, compositeKey), "video/mp4");
       for (const t of tracks) {
         if (t.status !== "ready" || !t.file) continue;
         const type = t.file.endsWith(".mkv")
@@ -239,7 +250,7 @@ export class Recording {
   }
 
   /** Stops every capture and writes the final row. Idempotent: later calls get the first one's answer. */
-  stop(by: string | null, reason: string | null = null): Promise<"ready" | "failed"> {
+  stop(by: string | null, reason: string | null = null): Promise<"ready" | "processing" | "failed"> {
     return this.finish("ready", reason, by);
   }
 
@@ -251,32 +262,88 @@ export class Recording {
       const endedAt = this.options.now();
       const tracks = [...this.tracks.values()].map((t) => t.info);
       const anyFile = tracks.some((t) => t.status === "ready");
-      let status: "ready" | "failed" = wanted === "failed" || !anyFile ? "failed" : "ready";
-      let failureReason =
-        status === "failed"
-          ? (reason ?? (tracks.length ? "no track recorded any media" : "nothing was recorded"))
-          : null;
-      const uploadError = await this.store(tracks);
-      if (uploadError) {
-        status = "failed";
-        failureReason = uploadError;
-      }
+      const failed = wanted === "failed" || !anyFile;
+      const failureReason = failed
+        ? (reason ?? (tracks.length ? "no track recorded any media" : "nothing was recorded"))
+        : null;
+      const durationMs = endedAt.getTime() - this.startedAt.getTime();
+      const base = {
+        endedAt,
+        durationSeconds: Math.round(durationMs / 1000),
+        sizeBytes: tracks.reduce((sum, t) => sum + (t.size_bytes ?? 0), 0),
+        tracks,
+      };
       const { tenantId } = this.room.meeting;
+      const composite = this.options.settings.composite;
+      if (!failed && composite) {
+        // The tracks are closed and listed; the composite follows in the host's bounded pool.
+        this.write(() =>
+          this.options.rows.finish(tenantId, this.id, {
+            ...base,
+            status: "processing",
+            failureReason: null,
+            storage: "local",
+          }),
+        );
+        await this.writes;
+        this.composing = composite.pool.run(() => this.compose(tracks, durationMs, base));
+        this.onFinished("processing", reason, by);
+        return "processing";
+      }
+      const uploadError = failed ? null : await this.store(tracks, null);
+      const status = failed || uploadError ? "failed" : "ready";
       this.write(() =>
         this.options.rows.finish(tenantId, this.id, {
+          ...base,
           status,
-          endedAt,
-          durationSeconds: Math.round((endedAt.getTime() - this.startedAt.getTime()) / 1000),
-          sizeBytes: tracks.reduce((sum, t) => sum + (t.size_bytes ?? 0), 0),
-          tracks,
-          failureReason,
+          failureReason: uploadError ?? failureReason,
           storage: this.options.settings.storage.kind,
         }),
       );
       await this.writes;
-      this.onFinished(status, status === "failed" ? failureReason : reason, by);
+      this.onFinished(status, status === "failed" ? (uploadError ?? failureReason) : reason, by);
       return status;
     })();
     return this.finishing;
+  }
+
+  /** After a `processing` stop: the composite job and the upload, then the row's final state. */
+  composing: Promise<void> | null = null;
+
+  private async compose(
+    tracks: RecordingTrack[],
+    durationMs: number,
+    base: { endedAt: Date; durationSeconds: number; sizeBytes: number; tracks: RecordingTrack[] },
+  ): Promise<void> {
+    const { settings } = this.options;
+    const key = join(this.key, "composite.mp4");
+    const out = join(settings.dir, key);
+    let compositeKey: string | null = null;
+    let sizeBytes = base.sizeBytes;
+    let note: string | null = null;
+    try {
+      if (settings.composite?.signal.aborted) throw new Error("the media host shut down");
+      const args = compositeArgs(settings.dir, tracks, durationMs / 1000, out);
+      const result = await runComposite(settings.ffmpegBin, args, out, settings.composite?.signal);
+      compositeKey = key;
+      sizeBytes += result.sizeBytes;
+    } catch (err) {
+      // The tracks stand on their own; the recording is ready without its composite, saying why.
+      note = `composite not made: ${(err as Error).message}`;
+      this.logger.warn({ err }, "composite failed");
+    }
+    const uploadError = await this.store(tracks, compositeKey);
+    const { tenantId } = this.room.meeting;
+    this.write(() =>
+      this.options.rows.finish(tenantId, this.id, {
+        ...base,
+        sizeBytes,
+        status: uploadError ? "failed" : "ready",
+        failureReason: uploadError ?? note,
+        storage: settings.storage.kind,
+        fileUrl: compositeKey,
+      }),
+    );
+    await this.writes;
   }
 }

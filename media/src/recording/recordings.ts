@@ -3,12 +3,15 @@ import type { Logger } from "@nexus/platform";
 import { AppError } from "@nexus/shared/errors";
 import type { RecordingState } from "@nexus/shared/signaling/recording";
 import type { Room } from "../sfu/room.js";
+import { JobPool } from "./composite.js";
 import { Recording, type RecordingSettings } from "./recording.js";
 import type { RecordingRows } from "./recording-rows.js";
 
 export interface RecordingsOptions {
   hostId: string;
-  settings: RecordingSettings;
+  settings: Omit<RecordingSettings, "composite">;
+  /** Composite jobs at once on this host (0: no composites, tracks only). */
+  compositeJobs: number;
   rows: RecordingRows;
   logger: Logger;
   now: () => Date;
@@ -30,8 +33,18 @@ export class Recordings {
   private readonly pending = new Map<string, Promise<Recording>>();
   private readonly finishing = new Set<Promise<unknown>>();
   private closed = false;
+  private readonly abort = new AbortController();
+  private readonly settings: RecordingSettings;
+  /** The composite jobs of this host, a bounded pool so many recordings can end at once. */
+  readonly pool: JobPool;
 
-  constructor(private readonly options: RecordingsOptions) {}
+  constructor(private readonly options: RecordingsOptions) {
+    this.pool = new JobPool(Math.max(1, options.compositeJobs));
+    this.settings = {
+      ...options.settings,
+      composite: options.compositeJobs > 0 ? { pool: this.pool, signal: this.abort.signal } : null,
+    };
+  }
 
   /** At boot: recordings this host id left unfinished last time are failed (nothing records them any more). */
   async sweepOrphans(): Promise<void> {
@@ -58,7 +71,7 @@ export class Recordings {
       room,
       hostId: this.options.hostId,
       startedBy: by,
-      settings: this.options.settings,
+      settings: this.settings,
       rows: this.options.rows,
       logger: this.options.logger,
       now: this.options.now,
@@ -73,6 +86,7 @@ export class Recordings {
     this.active.set(room.id, recording);
     recording.onFinished = (status, reason, stoppedBy) => {
       if (this.active.get(room.id) === recording) this.active.delete(room.id);
+      if (recording.composing) void this.track(recording.composing);
       if (!room.closed) {
         room.broadcast("recording-stopped", {
           recording_id: recording.id,
@@ -107,12 +121,18 @@ export class Recordings {
     return p;
   }
 
-  /** Host shutdown: every recording is finished (files closed, rows final) before the host goes. */
+  /**
+   * Host shutdown: every recording is finished (files closed, rows final) before the host goes; composites
+   * still running are cut short (those recordings are ready with their tracks, saying why).
+   */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.pending.values()]);
     for (const recording of this.active.values())
       void this.track(recording.stop(null, "the media host shut down"));
+    // Captures end first (their rows are written), then whatever composite is left is aborted.
+    await Promise.allSettled([...this.active.values()].map((r) => r.stop(null)));
+    this.abort.abort();
     while (this.finishing.size > 0) await Promise.allSettled([...this.finishing]);
   }
 }

@@ -8,7 +8,7 @@ import { containerFor, recorderCapabilities, sdpFor } from "./sdp.js";
 
 const LOOPBACK = "127.0.0.1";
 /** After the first key frame request, a few more in case the first was lost before ffmpeg listened. */
-const KEY_FRAME_RETRIES_MS = [500, 1_500, 3_000];
+const KEY_FRAME_RETRIES_MS = [500, 1_500, 3_000, 5_000, 8_000, 12_000];
 const LISTEN_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 /**
@@ -16,7 +16,7 @@ const STOP_TIMEOUT_MS = 10_000;
  * closed producer ends the capture's segment (a resumed producer starts a new one), and a stop never waits on a
  * read that nothing will answer (ffmpeg heeds SIGINT only between packets).
  */
-export const IDLE_END_SECONDS = 2;
+export const IDLE_END_SECONDS = 4;
 const STDERR_KEEP = 2_000;
 
 export interface CaptureOptions {
@@ -63,6 +63,12 @@ export class TrackCapture {
     this.codec = options.producer.rtpParameters.codecs[0]?.mimeType ?? "unknown";
     this.file = `${options.fileBase}.${containerFor(this.codec).ext}`;
     this.startedAt = options.now();
+  }
+
+  private flowingFlag = false;
+  /** True once ffmpeg has written media to the file (it probed the stream and the muxer took packets). */
+  get flowing(): boolean {
+    return this.flowingFlag;
   }
 
   get pid(): number | undefined {
@@ -120,11 +126,18 @@ export class TrackCapture {
       [
         ...["-nostdin", "-hide_banner", "-loglevel", "error", "-y"],
         ...["-protocol_whitelist", "file,udp,rtp", "-listen_timeout", String(IDLE_END_SECONDS)],
+        // A video's size is only known from its first key frame: probe long enough for a slow one.
+        ...["-analyzeduration", "30000000", "-probesize", "50000000"],
         ...["-fflags", "+genpts", "-i", sdpPath, "-map", "0", "-c", "copy", "-f", format, this.file],
+        // Progress on stdout: the first written timestamp says media is flowing into the file.
+        ...["-progress", "pipe:1", "-stats_period", "0.5"],
       ],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.process = child;
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (!this.flowingFlag && /out_time_us=[1-9]/.test(chunk.toString())) this.flowingFlag = true;
+    });
     child.stderr?.on("data", (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-STDERR_KEEP);
     });
