@@ -260,8 +260,21 @@ describe("a media host that stops while recording", () => {
         hostId: "media-rec-close",
         status: "recording",
       });
+      const composing = crypto.randomUUID();
+      await db.db.insert(recordings).values({
+        id: composing,
+        tenantId: fx.tenantId,
+        meetingId,
+        hostId: "media-rec-close",
+        status: "processing",
+      });
       const again = await startHostFixture({ rtcMinPort: 21630, db, hostId: "media-rec-close", env });
       await again.close();
+      const [composite] = await db.db.select().from(recordings).where(eq(recordings.id, composing));
+      expect(composite).toMatchObject({
+        status: "failed",
+        failureReason: "the media host stopped while making the composite",
+      });
       const [swept] = await db.db.select().from(recordings).where(eq(recordings.id, orphan));
       expect(swept).toMatchObject({
         status: "failed",

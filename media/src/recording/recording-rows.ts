@@ -48,16 +48,21 @@ export class RecordingRows {
   }
 
   /**
-   * Rows this host left `recording` when it stopped without finishing them (killed, crashed): its recorder
-   * processes are gone with it, so they are failed, saying why. Returns how many.
+   * Rows this host left `recording` or `processing` when it stopped without finishing them (killed, crashed):
+   * its recorder and composite processes are gone with it, so they are failed, saying why. Returns how many.
    */
   async failOrphans(hostId: string, at: Date): Promise<number> {
-    const rows = await this.db
+    const recordingRows = await this.db
       .update(recordings)
       .set({ status: "failed", endedAt: at, failureReason: "the media host stopped while recording" })
       .where(and(eq(recordings.hostId, hostId), eq(recordings.status, "recording")))
       .returning({ id: recordings.id });
-    return rows.length;
+    const processingRows = await this.db
+      .update(recordings)
+      .set({ status: "failed", failureReason: "the media host stopped while making the composite" })
+      .where(and(eq(recordings.hostId, hostId), eq(recordings.status, "processing")))
+      .returning({ id: recordings.id });
+    return recordingRows.length + processingRows.length;
   }
 
   async finish(tenantId: string, id: string, done: FinishedRecording): Promise<void> {

@@ -143,6 +143,7 @@ export class Recording {
         now: this.options.now,
         onDied: (_c, reason) => void this.fail(reason),
         onIdle: () => void this.idle(trackId, peer, producer, source),
+        onFirstMedia: (c) => this.placeTrack(trackId, c.startedAt),
         onProducerClosed: () => void this.endTrack(trackId),
       }).catch((err: Error) => {
         this.logger.warn({ err, producer_id: producer.id }, "a track could not be recorded");
@@ -174,6 +175,19 @@ export class Recording {
     })();
     this.starting.add(started);
     void started.finally(() => this.starting.delete(started));
+  }
+
+  /** A track's place on the timeline, once its first media is known. */
+  private placeTrack(trackId: string, startedAt: Date): void {
+    const track = this.tracks.get(trackId);
+    if (!track) return;
+    track.info = {
+      ...track.info,
+      started_at: startedAt.toISOString(),
+      offset_ms: startedAt.getTime() - this.startedAt.getTime(),
+      meeting_offset_ms: this.meetingStartedAt ? startedAt.getTime() - this.meetingStartedAt.getTime() : null,
+    };
+    if (!this.finishing) this.saveTracks();
   }
 
   private saveTracks(): void {

@@ -32,6 +32,8 @@ export interface CaptureOptions {
   onDied: (capture: TrackCapture, reason: string) => void;
   /** Nothing arrived for IDLE_END_SECONDS: ffmpeg closed its file and exited cleanly. */
   onIdle: (capture: TrackCapture) => void;
+  /** The first media left for the recorder: `startedAt` now says when. */
+  onFirstMedia?: (capture: TrackCapture) => void;
   /** The producer closed (left, stopped sharing): the track ended normally. */
   onProducerClosed: (capture: TrackCapture) => void;
 }
@@ -113,8 +115,19 @@ export class TrackCapture {
     const consumer = this.consumer;
     consumer.on("producerclose", () => this.options.onProducerClosed(this));
     consumer.on("producerresume", () => this.requestKeyFrame());
-    await consumer.resume();
+    // The track starts when its first media leaves for ffmpeg (a video's first key frame), not when it was
+    // asked for: that is where the file's first timestamp sits, and where the composite places it.
+    let first = true;
+    consumer.on("trace", () => {
+      if (!first) return;
+      first = false;
+      this.startedAt = this.options.now();
+      consumer.enableTraceEvent([]).catch(() => {});
+      this.options.onFirstMedia?.(this);
+    });
+    await consumer.enableTraceEvent([consumer.kind === "video" ? "keyframe" : "rtp"]);
     this.startedAt = this.options.now();
+    await consumer.resume();
     this.requestKeyFrame();
     for (const ms of KEY_FRAME_RETRIES_MS) this.timers.push(setTimeout(() => this.requestKeyFrame(), ms));
   }
