@@ -26,7 +26,7 @@ const PACKAGES = {
   test: {
     postgresql: "PostgreSQL server for the database tests (testkit)",
     "redis-server": "Redis server for the bus and host-registry tests (testkit)",
-    ffmpeg: "synthetic audio/video sources for the media tests",
+    ffmpeg: "the recorder process (media/src/recording) and synthetic sources for the media tests",
     chromium: "browser end-to-end tests",
     coturn: "TURN server for the relay and credential tests (turnserver)",
     caddy: "HTTPS reverse proxy of the cluster tests (one origin, internal CA)",

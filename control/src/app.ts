@@ -15,6 +15,7 @@ import { invitationRoutes } from "./routes/invitations.js";
 import { joinRoutes } from "./routes/join.js";
 import { meetingRoutes } from "./routes/meetings.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { meetingRecordingRoutes, recordingRoutes } from "./routes/recordings.js";
 import { createMeetingQueries } from "./services/queries.js";
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -86,7 +87,9 @@ export function createApp(deps: ControlDeps) {
     .route("/api/meetings", invitationRoutes())
     .route("/api/meetings", guestLinkRoutes())
     .route("/guest", guestRoutes())
-    .route("/api/webhooks", webhookRoutes());
+    .route("/api/webhooks", webhookRoutes())
+    .route("/api/meetings", meetingRecordingRoutes())
+    .route("/api/recordings", recordingRoutes());
   app.onError(onError);
   app.notFound(notFound);
   return app;

@@ -1,6 +1,10 @@
 import { databaseUrlFromEnv } from "@nexus/drizzle";
 import { deriveJoinSecret } from "@nexus/platform/join-token";
 import { JOIN_TOKEN_AUDIENCE } from "@nexus/shared/tokens";
+import {
+  type RecordingStorageSettings,
+  recordingStorageFromEnv,
+} from "@nexus/platform/recording-storage-config";
 import * as v from "valibot";
 
 /** The secret a fresh checkout runs with; production refuses it so nobody ships it by accident. */
@@ -91,6 +95,8 @@ export interface ControlConfig {
   hostMaxAgeMs: number;
   meetingClaimTtlMs: number;
   healthTimeoutMs: number;
+  /** Where recordings are read from for download (RECORDINGS_DIR, RECORDINGS_STORAGE, RECORDINGS_S3_*). */
+  recordingStorage: RecordingStorageSettings;
   /** null: no TURN, join answers carry no ice_servers. */
   turn: { secret: string; urls: string[]; ttlSeconds: number } | null;
   webhooks: WebhookDispatchConfig;
@@ -126,6 +132,14 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+function storageSettings(env: Env): RecordingStorageSettings {
+  try {
+    return recordingStorageFromEnv(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
 
 /** Reads and checks every setting once, at boot; a bad value stops the process with a message naming it. */
 export function loadControlConfig(env: Env): ControlConfig {
@@ -224,5 +238,6 @@ export function loadControlConfig(env: Env): ControlConfig {
       e.TURN_SECRET && e.TURN_URLS
         ? { secret: e.TURN_SECRET, urls: e.TURN_URLS, ttlSeconds: e.TURN_TTL_SECONDS }
         : null,
+    recordingStorage: storageSettings(cleaned),
   };
 }

@@ -18,7 +18,11 @@ import {
 } from "@nexus/shared/rest/meetings";
 import { ListMessagesQuerySchema, MessagePageSchema } from "@nexus/shared/rest/messages";
 import { ListParticipantsQuerySchema, ParticipantPageSchema } from "@nexus/shared/rest/participants";
-import { RecordingPageSchema } from "@nexus/shared/rest/recordings";
+import {
+  RecordingFileQuerySchema,
+  RecordingPageSchema,
+  RecordingSchema,
+} from "@nexus/shared/rest/recordings";
 import { MeetingStatsSchema } from "@nexus/shared/rest/stats";
 import {
   CreateWebhookBodySchema,
@@ -140,6 +144,42 @@ const OPERATIONS: readonly Operation[] = [
     errors: [400, 401, 404],
   },
   {
+    method: "post",
+    path: "/api/meetings/{id}/recordings",
+    summary: "Start recording a live meeting (its host or an admin); answers once the media host has started",
+    ok: { status: 201, schema: RecordingSchema },
+    errors: [401, 403, 404, 409, 503],
+  },
+  {
+    method: "post",
+    path: "/api/meetings/{id}/recordings/{recordingId}/stop",
+    summary: "Stop a recording; answers once its files are closed",
+    ok: { status: 200, schema: RecordingSchema },
+    errors: [401, 403, 404, 503],
+  },
+  {
+    method: "get",
+    path: "/api/recordings/{recordingId}",
+    summary: "One recording with its tracks and files",
+    ok: { status: 200, schema: RecordingSchema },
+    errors: [401, 404],
+  },
+  {
+    method: "get",
+    path: "/api/recordings/{recordingId}/file",
+    summary: "Download the composite, or one track with ?track=<id>; honours Range",
+    query: RecordingFileQuerySchema,
+    ok: { status: 200, description: "the media file (206 for a range)" },
+    errors: [401, 404, 409, 416],
+  },
+  {
+    method: "delete",
+    path: "/api/recordings/{recordingId}",
+    summary: "Delete a finished recording and its files (its meeting's host or an admin)",
+    ok: { status: 204 },
+    errors: [401, 403, 404, 409],
+  },
+  {
     method: "get",
     path: "/api/meetings/{id}/invite.ics",
     summary: "The meeting as an iCalendar invitation (RFC 5545; METHOD:CANCEL once deleted)",
@@ -253,8 +293,9 @@ const ERROR_TEXT: Record<number, string> = {
   401: "unauthorized or wrong_password",
   403: "forbidden",
   404: "not_found",
-  409: "invalid_state or meeting_full",
+  409: "invalid_state, conflict or meeting_full",
   413: "payload_too_large",
+  416: "range not satisfiable",
   423: "meeting_locked",
   429: "rate_limited (wrong passwords; see Retry-After)",
   503: "no_media_host or unavailable",
@@ -286,6 +327,14 @@ export function buildOpenApi() {
     const parameters: unknown[] = [];
     for (const [, name] of op.path.matchAll(/\{(\w+)\}/g)) {
       parameters.push({ name, in: "path", required: true, schema: { type: "string", format: "uuid" } });
+    }
+    if (op.path.includes("{recordingId}")) {
+      parameters.push({
+        name: "recordingId",
+        in: "path",
+        required: true,
+        schema: { type: "string", format: "uuid" },
+      });
     }
     if (op.query) parameters.push(...queryParameters(op.query));
     const responses: Record<string, unknown> = {

@@ -1,4 +1,8 @@
 import { availableParallelism } from "node:os";
+import {
+  type RecordingStorageSettings,
+  recordingStorageFromEnv,
+} from "@nexus/platform/recording-storage-config";
 import { randomId } from "@nexus/shared/ids";
 import * as v from "valibot";
 import { defaultRouteAddress } from "./sfu/announced-ip.js";
@@ -71,6 +75,15 @@ const EnvSchema = v.object({
   NODE_ENV: v.optional(v.picklist(["development", "production", "test"]), "development"),
   /** On SIGTERM/SIGINT, how long the host waits for its rooms to empty before it closes them. */
   MEDIA_DRAIN_MS: int(30_000, 0, 24 * 3_600_000),
+  /** Where recordings are written (local storage). */
+  RECORDINGS_DIR: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)), "recordings"),
+  /** The recorder process (Debian's ffmpeg). */
+  FFMPEG_BIN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1)), "ffmpeg"),
+  /** Loopback UDP ports the recorder's PlainTransports bind (two per recorded track). */
+  RECORDING_PORT_MIN: int(30_000, 1, 65535),
+  RECORDING_PORT_MAX: int(31_999, 1, 65535),
+  /** Composite jobs (grid video + mixed audio, re-encoded) at once on this host; 0: tracks only. */
+  RECORDING_COMPOSITE_JOBS: int(1, 0, 64),
 });
 
 export interface MediaConfig {
@@ -106,6 +119,15 @@ export interface MediaConfig {
   logDir: string | null;
   nodeEnv: "development" | "production" | "test";
   drainMs: number;
+  recording: {
+    dir: string;
+    ffmpegBin: string;
+    portMin: number;
+    portMax: number;
+    compositeJobs: number;
+    /** Where finished files go (RECORDINGS_STORAGE and RECORDINGS_S3_*). */
+    storage: RecordingStorageSettings;
+  };
 }
 
 /** Reads the host's settings from the environment, failing at boot with every problem at once. */
@@ -143,6 +165,9 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
       `RTC_MIN_PORT..RTC_MAX_PORT (${e.RTC_MIN_PORT}-${e.RTC_MAX_PORT}) must hold one port per worker (${numWorkers})`,
     );
   }
+  if (e.RECORDING_PORT_MAX - e.RECORDING_PORT_MIN < 1) {
+    throw new Error("RECORDING_PORT_MIN..RECORDING_PORT_MAX must hold at least two ports");
+  }
   return {
     hostId: e.MEDIA_HOST_ID ?? `media-${randomId().slice(0, 8)}`,
     bind: e.MEDIA_BIND,
@@ -178,5 +203,13 @@ export function loadMediaConfig(env: Record<string, string | undefined>): MediaC
     logDir: e.LOG_DIR.trim() === "" || e.LOG_DIR === "-" ? null : e.LOG_DIR,
     nodeEnv: e.NODE_ENV,
     drainMs: e.MEDIA_DRAIN_MS,
+    recording: {
+      dir: e.RECORDINGS_DIR,
+      ffmpegBin: e.FFMPEG_BIN,
+      portMin: e.RECORDING_PORT_MIN,
+      portMax: e.RECORDING_PORT_MAX,
+      compositeJobs: e.RECORDING_COMPOSITE_JOBS,
+      storage: recordingStorageFromEnv(env),
+    },
   };
 }

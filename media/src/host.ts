@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
 import type { Database } from "@nexus/drizzle";
 import type { Bus, HostRegistry, Logger } from "@nexus/platform";
+import { createRecordingStorage } from "@nexus/platform/recording-storage";
 import { subscribeMeetingEvents } from "./cluster/bus-subscriber.js";
 import { startHeartbeat } from "./cluster/heartbeat.js";
 import type { MediaConfig } from "./config.js";
@@ -16,6 +18,9 @@ import { MeetingRecords } from "./meeting/records.js";
 import type { MeetingServices } from "./meeting/services.js";
 import { createJoinCounter, createMediaMetrics } from "./metrics.js";
 import { announcedAddressWarning } from "./sfu/announced-ip.js";
+import { subscribeRecordingCommands } from "./recording/bus-commands.js";
+import { RecordingRows } from "./recording/recording-rows.js";
+import { Recordings } from "./recording/recordings.js";
 import { RoomManager } from "./sfu/rooms.js";
 import { TransportBytes } from "./sfu/transport-bytes.js";
 import { resolveWorkerBin } from "./sfu/worker-bin.js";
@@ -46,6 +51,7 @@ export interface MediaHost {
   readonly pool: WorkerPool;
   readonly recorder: ParticipantRecorder;
   readonly services: MeetingServices;
+  readonly recordings: Recordings;
 }
 
 export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
@@ -107,6 +113,22 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       registry.releaseMeeting(room.id, hostId).catch((err) => logger.warn({ err }, "release meeting failed"));
     });
   });
+  const recordings = new Recordings({
+    hostId,
+    settings: {
+      dir: resolve(config.recording.dir),
+      ffmpegBin: config.recording.ffmpegBin,
+      portRange: { min: config.recording.portMin, max: config.recording.portMax },
+      storage: createRecordingStorage(config.recording.storage),
+    },
+    compositeJobs: config.recording.compositeJobs,
+    rows: new RecordingRows(db.db),
+    logger,
+    now,
+  });
+  await recordings
+    .sweepOrphans()
+    .catch((err) => logger.warn({ err }, "could not sweep unfinished recordings"));
   const services: MeetingServices = {
     db: db.db,
     bus,
@@ -124,6 +146,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       participantRow: (id) => recorder.rowWritten(id),
     }),
     meetings: liveMeetings,
+    recordings,
   };
   const metrics = createMediaMetrics(rooms, pool, hostId, transportBytes);
   const refusals = createJoinCounter(metrics);
@@ -207,6 +230,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     },
   });
   const unsubscribe = await subscribeMeetingEvents(bus, rooms, services.lobby, liveMeetings, logger);
+  const unsubscribeRecordings = await subscribeRecordingCommands(bus, rooms, recordings, logger);
   await heartbeat.beat();
   logger.info({ ws_url: wsUrl, workers: pool.liveSlots.length }, "media host listening");
 
@@ -219,6 +243,7 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
     pool,
     recorder,
     services,
+    recordings,
     async drain() {
       const done = rooms.drain();
       await heartbeat.beat();
@@ -228,9 +253,12 @@ export async function createMediaHost(deps: MediaHostDeps): Promise<MediaHost> {
       closing ??= (async () => {
         heartbeat.stop();
         await unsubscribe().catch(() => {});
+        await unsubscribeRecordings().catch(() => {});
         await registry.remove(hostId).catch((err) => logger.warn({ err }, "could not leave the registry"));
         server.close();
         rooms.close();
+        // Closing the rooms ended their recordings; their files and rows are finished before the host goes.
+        await recordings.close();
         records.close();
         pool.close();
         await recorder.flush();

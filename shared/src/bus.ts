@@ -7,6 +7,8 @@ import * as v from "valibot";
 export const BUS_CHANNELS = {
   /** Meeting-level events, fanned out to every media host (the owner acts, others ignore). */
   meetings: "nexus:meetings",
+  /** Recording commands from control's REST API; the host that owns the meeting acts. */
+  recordings: "nexus:recordings",
 } as const;
 
 export const MeetingEndedSchema = v.object({
@@ -31,6 +33,30 @@ export const MeetingUpdatedSchema = v.object({
 
 export const MeetingBusMessageSchema = v.variant("type", [MeetingEndedSchema, MeetingUpdatedSchema]);
 export type MeetingBusMessage = v.InferOutput<typeof MeetingBusMessageSchema>;
+
+export const RecordingStartCommandSchema = v.object({
+  type: v.literal("recording-start"),
+  tenant_id: v.string(),
+  meeting_id: v.string(),
+  /** Chosen by control, so it can find the row the host writes. */
+  recording_id: v.string(),
+  started_by: v.string(),
+  started_by_name: v.nullable(v.string()),
+});
+
+export const RecordingStopCommandSchema = v.object({
+  type: v.literal("recording-stop"),
+  tenant_id: v.string(),
+  meeting_id: v.string(),
+  recording_id: v.string(),
+  stopped_by: v.string(),
+});
+
+export const RecordingBusMessageSchema = v.variant("type", [
+  RecordingStartCommandSchema,
+  RecordingStopCommandSchema,
+]);
+export type RecordingBusMessage = v.InferOutput<typeof RecordingBusMessageSchema>;
 
 /** A media host as seen in the registry (Redis hash or in-process map). Liveness is judged by the reader. */
 export const HostInfoSchema = v.object({

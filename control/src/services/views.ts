@@ -72,4 +72,8 @@ export const recordingView = (r: RecordingRow): Recording => ({
   duration_seconds: r.durationSeconds,
   started_at: r.startedAt.toISOString(),
   ended_at: iso(r.endedAt),
+  started_by: r.startedBy,
+  failure_reason: r.failureReason,
+  storage: r.storage,
+  tracks: r.tracks,
 });

@@ -1,7 +1,18 @@
-import { bigint, foreignKey, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { RECORDING_STATUSES, RECORDING_STORAGES, type RecordingTrack } from "@nexus/shared/rest/recordings";
+import {
+  bigint,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { meetings } from "./meetings.js";
 
-export const RECORDING_STATUSES = ["recording", "processing", "ready", "failed"] as const;
+export { RECORDING_STATUSES };
 
 export const recordings = pgTable(
   "recordings",
@@ -16,6 +27,14 @@ export const recordings = pgTable(
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp("ended_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The user id of the host or co-host who started it. */
+    startedBy: text("started_by"),
+    /** The media host that captures it (the only writer of the row while it records). */
+    hostId: text("host_id"),
+    storage: text("storage", { enum: RECORDING_STORAGES }).notNull().default("local"),
+    /** Every captured track with its file and start offset; written by the recording media host. */
+    tracks: jsonb("tracks").$type<RecordingTrack[]>().notNull().default([]),
+    failureReason: text("failure_reason"),
   },
   (t) => [
     foreignKey({

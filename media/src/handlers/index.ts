@@ -5,6 +5,7 @@ import { handHandlers } from "./hands.js";
 import { hostControlHandlers } from "./host-controls.js";
 import { lobbyHandlers } from "./lobby.js";
 import { mediaHandlers } from "./media.js";
+import { recordingHandlers } from "./recording.js";
 import { sessionHandlers } from "./session.js";
 import type { HandlerGroup } from "./types.js";
 
@@ -20,6 +21,7 @@ export const HANDLERS: HandlerGroup<RequestType> = {
   ...handHandlers,
   ...hostControlHandlers,
   ...lobbyHandlers,
+  ...recordingHandlers,
 };
 
 export type { Handler, HandlerContext, HandlerGroup, Session } from "./types.js";

@@ -51,6 +51,7 @@ async function enterRoom(ctx: HandlerContext, meeting: MeetingSnapshot | null): 
     resumed,
     transport_ids: resumed ? [...peer.transports.keys()] : [],
     producer_ids: resumed ? [...peer.producers.keys()] : [],
+    recording: ctx.services.recordings?.stateOf(room.id) ?? null,
   };
 }
 

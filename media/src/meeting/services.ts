@@ -1,5 +1,6 @@
 import type { Db } from "@nexus/drizzle";
 import type { Bus, Logger } from "@nexus/platform";
+import type { Recordings } from "../recording/recordings.js";
 import type { ChatService } from "./chat.js";
 import type { LiveMeetings } from "./live-meetings.js";
 import type { LobbyBook } from "./lobby-book.js";
@@ -21,4 +22,6 @@ export interface MeetingServices {
   chat: ChatService;
   /** The meeting row for the join path, from memory while its room is live here. */
   meetings: LiveMeetings;
+  /** The recordings this host makes (absent in fixtures that build services by hand). */
+  recordings?: Recordings;
 }

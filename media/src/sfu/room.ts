@@ -64,6 +64,8 @@ export type RoomEvents = {
   peerleft: [peer: Peer];
   /** A transport the room is about to close (its final statistics can still be read). */
   transportclosing: [transport: ms.WebRtcTransport];
+  /** A producer was added (the recorder consumes it). */
+  producernew: [peer: Peer, producer: ms.Producer, source: MediaSource];
   close: [];
 };
 
@@ -454,6 +456,7 @@ export class Room {
       this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => {});
     }
     this.syncState(peer);
+    this.events.emit("producernew", peer, producer, input.source);
     this.broadcast(
       "new-producer",
       {
@@ -619,6 +622,15 @@ export class Room {
     if (target === "transport") return transportOf(peer, id).getStats();
     if (target === "producer") return this.ownProducer(peer, id).producer.getStats();
     return this.consumerOf(peer, id).getStats();
+  }
+
+  /**
+   * A transport for a consumer inside this host (the recorder): on the current router, so it closes with it.
+   * Whoever asks owns it and closes it.
+   */
+  async createPlainTransport(options: ms.PlainTransportOptions): Promise<ms.PlainTransport> {
+    if (this.closedFlag) throw new AppError("invalid_state", "room closed");
+    return this.router.createPlainTransport(options);
   }
 
   /** For hygiene checks and metrics. */

@@ -30,3 +30,4 @@ export const ServerNotificationSchema = v.variant(
     v.object({ type: v.literal(type), data: NOTIFICATIONS[type] }),
   ) as unknown as v.VariantOptions<"type">,
 ) as unknown as v.GenericSchema<ServerNotification, ServerNotification>;
+export * from "./recording.js";

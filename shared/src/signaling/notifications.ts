@@ -8,6 +8,7 @@ import {
   PeerInfoSchema,
   ProducerInfoSchema,
 } from "./peer.js";
+import { RECORDING_NOTIFICATIONS } from "./recording.js";
 
 const ProducerEvent = v.object({
   participant_id: v.string(),
@@ -43,6 +44,7 @@ export const NOTIFICATIONS = {
    */
   "media-reset": v.object({ router_rtp_capabilities: RtpCapabilitiesSchema, reason: v.string() }),
   ...MEETING_NOTIFICATIONS,
+  ...RECORDING_NOTIFICATIONS,
 } as const satisfies Record<string, v.GenericSchema>;
 
 export type NotificationType = keyof typeof NOTIFICATIONS;

@@ -10,6 +10,7 @@ import {
 } from "./media-types.js";
 import { MEETING_REQUESTS } from "./meeting.js";
 import { MediaSourceSchema, PeerInfoSchema } from "./peer.js";
+import { RECORDING_REQUESTS, RecordingStateSchema } from "./recording.js";
 
 /*
  * Every client -> server request: the schema of its data and of the data of its success ack.
@@ -59,6 +60,8 @@ export const REQUESTS = {
         /** Transports and producers that survived (only when resumed): restart ICE on them. */
         transport_ids: v.array(v.string()),
         producer_ids: v.array(v.string()),
+        /** The recording under way, if any (so a late joiner shows the indicator). */
+        recording: v.optional(v.nullable(RecordingStateSchema)),
       }),
       v.object({
         lobby: v.literal(true),
@@ -141,6 +144,7 @@ export const REQUESTS = {
     ack: v.object({ stats: v.array(v.unknown()) }),
   },
   ...MEETING_REQUESTS,
+  ...RECORDING_REQUESTS,
 } as const satisfies Record<string, { data: v.GenericSchema; ack: v.GenericSchema }>;
 
 export type RequestType = keyof typeof REQUESTS;
