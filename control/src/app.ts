@@ -14,8 +14,8 @@ import { historyRoutes } from "./routes/history.js";
 import { invitationRoutes } from "./routes/invitations.js";
 import { joinRoutes } from "./routes/join.js";
 import { meetingRoutes } from "./routes/meetings.js";
-import { webhookRoutes } from "./routes/webhooks.js";
 import { meetingRecordingRoutes, recordingRoutes } from "./routes/recordings.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { createMeetingQueries } from "./services/queries.js";
 
 const BEARER = /^Bearer\s+(\S+)$/i;

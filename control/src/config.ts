@@ -1,10 +1,10 @@
 import { databaseUrlFromEnv } from "@nexus/drizzle";
 import { deriveJoinSecret } from "@nexus/platform/join-token";
-import { JOIN_TOKEN_AUDIENCE } from "@nexus/shared/tokens";
 import {
   type RecordingStorageSettings,
   recordingStorageFromEnv,
 } from "@nexus/platform/recording-storage-config";
+import { JOIN_TOKEN_AUDIENCE } from "@nexus/shared/tokens";
 import * as v from "valibot";
 
 /** The secret a fresh checkout runs with; production refuses it so nobody ships it by accident. */

@@ -42,7 +42,10 @@ export function webFront(options: WebFrontOptions): Hono {
   }
   // The page asks which sign-in form to show.
   app.get("/dev/info", (c) =>
-    c.json({ dev: !production && isLocalClient(c), ...(options.mediaWsUrl ? { media_ws_url: options.mediaWsUrl } : {}) }),
+    c.json({
+      dev: !production && isLocalClient(c),
+      ...(options.mediaWsUrl ? { media_ws_url: options.mediaWsUrl } : {}),
+    }),
   );
   app.all("*", async (c) => {
     const path = new URL(c.req.url).pathname;
