@@ -18,7 +18,7 @@ import type { MeetingRow } from "./services/meetings.js";
  *   the room (`joined` or `left`). Waiting in the lobby is not admission; a user a host denied or removed
  *   reads nothing, whatever other rows they have.
  */
-export type Rule = "tenant" | "create" | "manage" | "attendee";
+export type Rule = "tenant" | "create" | "manage" | "attendee" | "admin";
 
 export const ROUTE_POLICY = {
   "GET /api/meetings": "tenant",
@@ -36,6 +36,30 @@ export const ROUTE_POLICY = {
 } as const satisfies Record<string, Rule>;
 
 export type PolicyRoute = keyof typeof ROUTE_POLICY;
+
+/**
+ * The rest of the API under /api, with the same rules. The matrix and fuzz suites walk ROUTE_POLICY (the
+ * meeting routes); these have ids of their own (links, recordings, endpoints) and their rules are exercised by
+ * their own suites (guest-links, recordings, webhooks, invitations tests). `admin`: tenant admins only.
+ */
+export const MORE_ROUTE_POLICY = {
+  "GET /api/meetings/:id/invite.ics": "tenant",
+  "GET /api/meetings/:id/guest-links": "manage",
+  "POST /api/meetings/:id/guest-links": "manage",
+  "DELETE /api/meetings/:id/guest-links/:linkId": "manage",
+  "POST /api/meetings/:id/recordings": "manage",
+  "POST /api/meetings/:id/recordings/:recordingId/stop": "manage",
+  "GET /api/recordings/:recordingId": "attendee",
+  "GET /api/recordings/:recordingId/file": "attendee",
+  "DELETE /api/recordings/:recordingId": "manage",
+  "GET /api/webhooks": "admin",
+  "POST /api/webhooks": "admin",
+  "GET /api/webhooks/:id": "admin",
+  "PUT /api/webhooks/:id": "admin",
+  "DELETE /api/webhooks/:id": "admin",
+  "GET /api/webhooks/:id/deliveries": "admin",
+  "POST /api/webhooks/:id/deliveries/:deliveryId/redeliver": "admin",
+} as const satisfies Record<string, Rule>;
 
 /** A caller of the meeting's own tenant, as the rules see them. */
 export interface Caller {
@@ -57,6 +81,8 @@ export function allows(rule: Rule, c: Caller): boolean {
       return c.role === "admin" || (c.role === "host" && c.creator);
     case "attendee":
       return c.role === "admin" || c.creator || c.admitted;
+    case "admin":
+      return c.role === "admin";
   }
 }
 

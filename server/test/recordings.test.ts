@@ -194,6 +194,18 @@ describe.each(["local", "s3"] as const)("recordings over REST, %s storage", (kin
     expect(list.body.data.map((r: Recording) => r.id)).toEqual([id]);
     const one = await call(member, "GET", `/api/recordings/${id}`);
     expect(one.body).toEqual(recording);
+
+    // A user of the tenant the meeting never admitted reads none of it: not the list, not one, not a file.
+    const outsider = await token("acme", "olga", "member");
+    for (const path of [
+      `/api/meetings/${meetingId}/recordings`,
+      `/api/recordings/${id}`,
+      `/api/recordings/${id}/file?track=${recording.tracks![0]!.id}`,
+    ]) {
+      const refused = await call(outsider, "GET", path);
+      expect(refused.status, path).toBe(403);
+      expect(refused.body.error.code).toBe("forbidden");
+    }
   }, 60_000);
 
   it("serves a track whole and by range, and the bytes are the media file", async () => {

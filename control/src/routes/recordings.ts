@@ -11,6 +11,7 @@ import { type Context, Hono } from "hono";
 import type { ControlConfig } from "../config.js";
 import type { AppEnv } from "../deps.js";
 import { uuidParam, valid } from "../http.js";
+import { assertAttendee } from "../policy.js";
 import { assertCanManage, loadMeeting } from "../services/meetings.js";
 import { recordingView } from "../services/views.js";
 
@@ -177,12 +178,27 @@ export const meetingRecordingRoutes = () =>
       return c.json(recordingView(done), 200);
     });
 
+/**
+ * A recording to read: tenant-checked, then the meeting's `attendee` rule of ROUTE_POLICY (its hosts and the
+ * users it admitted), as for the meeting's list of recordings.
+ */
+async function readableRecording(c: Context<AppEnv>): Promise<RecordingRow> {
+  const row = await loadRecording(c);
+  const user = c.get("user");
+  await assertAttendee(
+    c.get("deps").db,
+    user,
+    await loadMeeting(c.get("queries"), user.tenant_id, row.meetingId),
+  );
+  return row;
+}
+
 /** One recording: its row with tracks, its files (range requests), its removal. Tenant-checked like the rest. */
 export const recordingRoutes = () =>
   new Hono<AppEnv>()
-    .get("/:recordingId", async (c) => c.json(recordingView(await loadRecording(c)), 200))
+    .get("/:recordingId", async (c) => c.json(recordingView(await readableRecording(c)), 200))
     .get("/:recordingId/file", valid("query", RecordingFileQuerySchema), async (c) => {
-      const row = await loadRecording(c);
+      const row = await readableRecording(c);
       const { track } = c.req.valid("query");
       let key: string | null;
       let audio = false;
