@@ -102,7 +102,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     logger.info({ kind: database.kind }, "database ready");
 
     // Control builds the bus and registry (memory or Redis) and owns them; the media host gets the same ones.
-    const runtime = await createControlDeps(controlConfig, { logger }, { database });
+    const runtime = await createControlDeps(
+      controlConfig,
+      { logger },
+      { database, dispatchWebhooks: controlConfig.webhooks.dispatch },
+    );
     closers.push(() => runtime.close());
     const { bus, registry } = runtime.deps;
 

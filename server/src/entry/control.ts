@@ -18,7 +18,11 @@ try {
   throw err;
 }
 
-const runtime = await createControlDeps(config, {}, { migrate: process.env.MIGRATE_ON_BOOT !== "0" });
+const runtime = await createControlDeps(
+  config,
+  {},
+  { migrate: process.env.MIGRATE_ON_BOOT !== "0", dispatchWebhooks: config.webhooks.dispatch },
+);
 const { logger } = runtime.deps;
 const app = webFront({
   control: createApp(runtime.deps),
