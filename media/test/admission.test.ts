@@ -18,7 +18,7 @@ describe("admission of a join token", () => {
   let meetingId: string;
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21020 });
+    fx = await startHostFixture();
     meetingId = await fx.createMeeting();
   });
   afterAll(async () => {

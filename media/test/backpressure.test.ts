@@ -68,7 +68,6 @@ describe("a client that stops reading its socket", () => {
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
     fx = await startHostFixture({
-      rtcMinPort: 21360,
       db: t.database,
       graceMs: GRACE_MS,
       env: { MEDIA_MAX_BACKPRESSURE_BYTES: String(LIMIT) },

@@ -61,7 +61,7 @@ describe("room broadcasts (uWS topics)", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21300, db: t.database, graceMs: 5_000 });
+    fx = await startHostFixture({ db: t.database, graceMs: 5_000 });
   });
   afterAll(async () => {
     for (const m of everyone) m.client.close();

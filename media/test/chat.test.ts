@@ -41,7 +41,7 @@ describe("chat", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21200, db: t.database });
+    fx = await startHostFixture({ db: t.database });
     meetingId = await fx.createMeeting();
     alice = await join();
     bob = await join();

@@ -83,7 +83,7 @@ const peersNamed = (viewer: Person, name: string) =>
   [...viewer.client.peers.values()].filter((p) => p.name === name);
 
 beforeAll(async () => {
-  fx = await startHostFixture({ rtcMinPort: 21540, graceMs: GRACE_MS });
+  fx = await startHostFixture({ graceMs: GRACE_MS });
   meetingId = await fx.createMeeting();
 });
 

@@ -7,7 +7,7 @@ describe("the media host in its cluster", () => {
   let fx: HostFixture;
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21100 });
+    fx = await startHostFixture();
   });
   afterAll(async () => {
     await fx?.close();

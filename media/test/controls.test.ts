@@ -9,7 +9,7 @@ describe("mute, video off and screen share", () => {
   let carol: Participant;
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21060 });
+    fx = await startHostFixture();
     const meetingId = await fx.createMeeting();
     alice = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);
     bob = await Participant.join(`${fx.host.wsUrl}/?token=${await fx.token(meetingId)}`);

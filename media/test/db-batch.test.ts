@@ -45,7 +45,7 @@ describe("participant and stats writes batched behind a group-commit window", ()
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21400, db: t.database, graceMs: 0 });
+    fx = await startHostFixture({ db: t.database, graceMs: 0 });
   });
   afterAll(async () => {
     await fx?.close();

@@ -37,7 +37,6 @@ describe("signaling fuzzing", () => {
 
   beforeAll(async () => {
     fx = await startHostFixture({
-      rtcMinPort: 21740,
       logger: log.logger,
       // The fuzzer sends as fast as it can; the rate limit has its own tests.
       env: { MEDIA_RATE_PER_SEC: "1000000", MEDIA_RATE_BURST: "1000000", LOG_LEVEL: "info" },

@@ -20,7 +20,7 @@ describe("host controls", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21240, db: t.database });
+    fx = await startHostFixture({ db: t.database });
     await fx.bus.subscribe(BUS_CHANNELS.meetings, (m) => {
       busMessages.push(m as MeetingBusMessage);
     });
@@ -202,7 +202,7 @@ describe("hand raise order on a clock that does not move", () => {
     t = await createTestDatabase(testPgUrl());
     // Every raise happens "in the same millisecond": the order must still be strict and the same for all.
     const frozen = new Date();
-    fx = await startHostFixture({ rtcMinPort: 21120, db: t.database, now: () => frozen });
+    fx = await startHostFixture({ db: t.database, now: () => frozen });
   });
   afterAll(async () => {
     await fx?.close();

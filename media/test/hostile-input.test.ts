@@ -9,7 +9,7 @@ describe("hostile signaling input", () => {
   const open: { close(): void }[] = [];
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21720, env: { MEDIA_MAX_MESSAGE_BYTES: "4096" } });
+    fx = await startHostFixture({ env: { MEDIA_MAX_MESSAGE_BYTES: "4096" } });
     meetingId = await fx.createMeeting();
   });
   afterAll(async () => {

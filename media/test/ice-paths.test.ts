@@ -22,7 +22,7 @@ describe("ICE paths to a single-port media host", () => {
   beforeAll(async () => {
     port = await freePort();
     turn = await startTurnServer({ secret: TURN_SECRET });
-    fx = await startHostFixture({ rtcMinPort: 21_500, env: { MEDIASOUP_WEBRTC_PORT: String(port) } });
+    fx = await startHostFixture({ env: { MEDIASOUP_WEBRTC_PORT: String(port) } });
   });
   afterAll(async () => {
     for (const p of people) p.close();

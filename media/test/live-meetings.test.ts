@@ -22,7 +22,6 @@ describe("meeting row on the join path while the room is live", () => {
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
     fx = await startHostFixture({
-      rtcMinPort: 21340,
       db: t.database,
       now: clock,
       graceMs: 0,

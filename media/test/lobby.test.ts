@@ -12,7 +12,7 @@ describe("the lobby", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21220, db: t.database });
+    fx = await startHostFixture({ db: t.database });
   });
   afterAll(async () => {
     await fx?.close();

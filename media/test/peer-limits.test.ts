@@ -14,7 +14,7 @@ describe("what one participant may hold", () => {
   const open: { close(): void }[] = [];
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21700, env: { MEDIA_MAX_PRODUCERS_PER_PEER: "3" } });
+    fx = await startHostFixture({ env: { MEDIA_MAX_PRODUCERS_PER_PEER: "3" } });
   });
   afterAll(async () => {
     for (const c of open) c.close();

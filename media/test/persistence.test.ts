@@ -16,7 +16,7 @@ describe("participant rows written in batches", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21320, db: t.database, graceMs: 0 });
+    fx = await startHostFixture({ db: t.database, graceMs: 0 });
   });
   afterAll(async () => {
     await fx?.close();

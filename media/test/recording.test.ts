@@ -54,7 +54,6 @@ describe("recording a meeting", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "nexus-rec-"));
     fx = await startHostFixture({
-      rtcMinPort: 21600,
       env: { RECORDINGS_DIR: dir, RECORDING_PORT_MIN: "31000", RECORDING_PORT_MAX: "31199" },
     });
   });
@@ -230,7 +229,7 @@ describe("a media host that stops while recording", () => {
     await db.migrate();
     const dir = await mkdtemp(join(tmpdir(), "nexus-rec-close-"));
     const env = { RECORDINGS_DIR: dir, RECORDING_PORT_MIN: "31400", RECORDING_PORT_MAX: "31599" };
-    const fx = await startHostFixture({ rtcMinPort: 21620, db, hostId: "media-rec-close", env });
+    const fx = await startHostFixture({ db, hostId: "media-rec-close", env });
     const people: Participant[] = [];
     try {
       const meetingId = await fx.createMeeting();
@@ -268,7 +267,7 @@ describe("a media host that stops while recording", () => {
         hostId: "media-rec-close",
         status: "processing",
       });
-      const again = await startHostFixture({ rtcMinPort: 21630, db, hostId: "media-rec-close", env });
+      const again = await startHostFixture({ db, hostId: "media-rec-close", env });
       await again.close();
       const [composite] = await db.db.select().from(recordings).where(eq(recordings.id, composing));
       expect(composite).toMatchObject({

@@ -14,7 +14,7 @@ describe("participants and meeting_stats after a scripted meeting", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21260, db: t.database, now: clock, graceMs: 0 });
+    fx = await startHostFixture({ db: t.database, now: clock, graceMs: 0 });
   });
   afterAll(async () => {
     await fx?.close();

@@ -41,7 +41,6 @@ describe("a participant whose network drops UDP and TCP to the media host", () =
     ns = createNetns(["meta l4proto udp drop", `tcp dport ${webRtcPort} drop`]);
     turn = await startTurnServer({ secret: TURN_SECRET, listeningIp: ns.hostAddress });
     fx = await startHostFixture({
-      rtcMinPort: 21_600,
       env: {
         MEDIA_BIND: "0.0.0.0",
         MEDIASOUP_LISTEN_IP: "0.0.0.0",

@@ -9,7 +9,7 @@ describe("a session that drops", () => {
   const people: Participant[] = [];
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21080, graceMs: GRACE_MS });
+    fx = await startHostFixture({ graceMs: GRACE_MS });
   });
   afterAll(async () => {
     for (const p of people) p.close();
@@ -67,7 +67,7 @@ describe("a media worker that dies", () => {
   const people: Participant[] = [];
 
   beforeAll(async () => {
-    fx = await startHostFixture({ rtcMinPort: 21090, numWorkers: 2 });
+    fx = await startHostFixture({ numWorkers: 2 });
   });
   afterAll(async () => {
     for (const p of people) p.close();

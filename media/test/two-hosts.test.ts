@@ -4,6 +4,7 @@ import type { SignalingClient } from "@nexus/shared/signaling/client";
 import {
   createTestDatabase,
   freePort,
+  freeRtcPorts,
   type TestDatabase,
   testPgUrl,
   testRedisUrl,
@@ -43,8 +44,9 @@ describe("two media host processes behind one control plane over Redis", () => {
     database = await createTestDatabase(testPgUrl());
     const redis = redisUrl();
     const common = { DATABASE_URL: database.url, REDIS_URL: redis, JOIN_TOKEN_SECRET: SECRET };
-    for (const [i, id] of ["media-a", "media-b"].entries()) {
+    for (const id of ["media-a", "media-b"]) {
       const mediaPort = await freePort();
+      const rtc = await freeRtcPorts(10);
       hostPorts.push(mediaPort);
       hosts.push(
         tsx("media/src/entry/node.ts", {
@@ -54,8 +56,8 @@ describe("two media host processes behind one control plane over Redis", () => {
           MEDIA_PORT: String(mediaPort),
           MEDIASOUP_LISTEN_IP: "127.0.0.1",
           MEDIA_NUM_WORKERS: "1",
-          RTC_MIN_PORT: String(21500 + i * 10),
-          RTC_MAX_PORT: String(21509 + i * 10),
+          RTC_MIN_PORT: String(rtc),
+          RTC_MAX_PORT: String(rtc + 9),
           MEDIA_HEARTBEAT_MS: "500",
         }),
       );

@@ -17,7 +17,7 @@ describe("websocket upgrade", () => {
 
   beforeAll(async () => {
     t = await createTestDatabase(testPgUrl());
-    fx = await startHostFixture({ rtcMinPort: 21380, db: t.database, graceMs: 5_000 });
+    fx = await startHostFixture({ db: t.database, graceMs: 5_000 });
   });
   afterAll(async () => {
     for (const ws of sockets) ws.terminate();

@@ -10,7 +10,7 @@ export {
   useRedisUrl,
 } from "./env.js";
 export { createNetns, type NetworkNamespace } from "./netns.js";
-export { freePort } from "./ports.js";
+export { freePort, freeRtcPorts } from "./ports.js";
 export { postgresBinDir, type RunningServer, startPostgres } from "./postgres.js";
 export { startRedis } from "./redis.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";

@@ -146,26 +146,4 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-const tryTcp = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-const tryUdp = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = createSocket("udp4");
-    socket.once("error", () => resolve(false));
-    socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
-  });
-
-/** `count` consecutive ports free for both UDP and TCP, from a random start so parallel files rarely collide. */
-export async function freeRtcPorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 24_000 + Math.floor(Math.random() * 4_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = (await tryTcp(p)) && (await tryUdp(p));
-    if (ok) return base;
-  }
-  throw new Error("no free RTC port range");
-}
+export { freeRtcPorts } from "@nexus/testkit";

@@ -5,6 +5,7 @@ import { MemoryBus, MemoryHostRegistry, silentLogger } from "@nexus/platform";
 import { signJoinToken } from "@nexus/platform/join-token";
 import { DEFAULT_MEETING_SETTINGS } from "@nexus/shared/rest/meetings";
 import type { JoinClaims } from "@nexus/shared/tokens";
+import { freeRtcPorts } from "@nexus/testkit";
 import { loadMediaConfig } from "../../src/config.js";
 import { createMediaHost, type MediaHost } from "../../src/host.js";
 
@@ -26,8 +27,8 @@ export interface HostFixture {
 }
 
 export interface FixtureOptions {
-  /** Each test file owns its own RTC port range so files can run side by side. */
-  rtcMinPort: number;
+  /** Start of the host's 10 RTC ports; default: a free range (testkit's freeRtcPorts). */
+  rtcMinPort?: number;
   numWorkers?: number;
   graceMs?: number;
   env?: Record<string, string>;
@@ -41,7 +42,8 @@ export interface FixtureOptions {
   logger?: Logger;
 }
 
-export async function startHostFixture(options: FixtureOptions): Promise<HostFixture> {
+export async function startHostFixture(options: FixtureOptions = {}): Promise<HostFixture> {
+  const rtcMinPort = options.rtcMinPort ?? (await freeRtcPorts(10));
   const ownDb = !options.db;
   const db = options.db ?? createDb("memory://");
   if (ownDb) await db.migrate();
@@ -54,8 +56,8 @@ export async function startHostFixture(options: FixtureOptions): Promise<HostFix
     MEDIA_BIND: "127.0.0.1",
     MEDIA_PORT: "0",
     MEDIASOUP_LISTEN_IP: "127.0.0.1",
-    RTC_MIN_PORT: String(options.rtcMinPort),
-    RTC_MAX_PORT: String(options.rtcMinPort + 9),
+    RTC_MIN_PORT: String(rtcMinPort),
+    RTC_MAX_PORT: String(rtcMinPort + 9),
     MEDIA_NUM_WORKERS: String(numWorkers),
     RECONNECT_GRACE_MS: String(options.graceMs ?? 2_000),
     MEDIA_HEARTBEAT_MS: "500",

@@ -2,6 +2,7 @@
 // counter, a minimal RTP sender and an ffmpeg runner.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
+import { freeRtcPorts } from "@nexus/testkit";
 import * as mediasoup from "mediasoup";
 import type { Router, RouterRtpCodecCapability, Worker } from "mediasoup/types";
 import { inject } from "vitest";
@@ -142,6 +143,12 @@ export function ffmpeg(args: string[]): Ffmpeg {
 }
 
 /** The provisioned worker binary with its own RTC port range, and a router with MEDIA_CODECS on it. */
+/** A free range of `count` RTC ports for a test worker. */
+export async function rtcRange(count: number): Promise<{ min: number; max: number }> {
+  const min = await freeRtcPorts(count);
+  return { min, max: min + count - 1 };
+}
+
 export async function startWorker(ports: {
   min: number;
   max: number;

@@ -12,13 +12,13 @@ import type {
   Worker,
 } from "mediasoup/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ffmpeg, LOOPBACK, rtpCounter, sendRtp, startWorker, waitFor } from "./helpers.js";
+import { ffmpeg, LOOPBACK, rtcRange, rtpCounter, sendRtp, startWorker, waitFor } from "./helpers.js";
 
 let worker: Worker;
 let router: Router;
 
 beforeAll(async () => {
-  ({ worker, router } = await startWorker({ min: 22000, max: 22999 }));
+  ({ worker, router } = await startWorker(await rtcRange(50)));
 });
 
 afterAll(() => {

@@ -4,13 +4,13 @@
 import type { Router, Worker } from "mediasoup/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransportBytes } from "../../src/sfu/transport-bytes.js";
-import { LOOPBACK, sendRtp, startWorker, waitFor } from "./helpers.js";
+import { LOOPBACK, rtcRange, sendRtp, startWorker, waitFor } from "./helpers.js";
 
 let worker: Worker;
 let router: Router;
 
 beforeAll(async () => {
-  ({ worker, router } = await startWorker({ min: 21440, max: 21459 }));
+  ({ worker, router } = await startWorker(await rtcRange(50)));
 });
 
 afterAll(() => {

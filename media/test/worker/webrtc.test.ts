@@ -7,7 +7,7 @@
 import wrtc from "@roamhq/wrtc";
 import type { Producer, Router, WebRtcServer, WebRtcTransport, Worker } from "mediasoup/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOOPBACK, startWorker, waitFor } from "./helpers.js";
+import { LOOPBACK, rtcRange, startWorker, waitFor } from "./helpers.js";
 
 // mediasoup-client's Chrome111 handler uses the browser globals.
 Object.assign(globalThis, {
@@ -30,7 +30,7 @@ let router: Router;
 let webRtcServer: WebRtcServer;
 
 beforeAll(async () => {
-  ({ worker, router } = await startWorker({ min: 23000, max: 23999 }));
+  ({ worker, router } = await startWorker(await rtcRange(50)));
   webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: "udp", ip: LOOPBACK }] });
 });
 
