@@ -26,17 +26,16 @@ import type { JoinAnswer } from "@nexus/shared/rest/join";
 import type { WebSocketLike } from "@nexus/shared/signaling/client";
 import { startTcpProxy, type TcpProxy } from "@nexus/testkit";
 import WebSocket from "ws";
+// Importing the media tests' participant installs @roamhq/wrtc as the browser globals mediasoup-client reads.
+import { videoFeed } from "../../../media/test/support/participant.js";
 import { median } from "../proc.js";
 import { JOIN_SECRET, loadLine, type OurHost, pct, startOurHost } from "./common.js";
-import { installWrtc, videoFeed } from "./wrtc-feed.js";
 
 const { values: args } = parseArgs({
   options: { faults: { type: "string", default: "10" }, fresh: { type: "string", default: "10" } },
 });
 const FAULTS = Number(args.faults);
 const FRESH = Number(args.fresh);
-
-installWrtc();
 
 interface Person {
   name: string;
@@ -76,11 +75,11 @@ async function person(
       expires_at: expiresAt.toISOString(),
     };
   };
-  const feed = videoFeed(640, 360);
+  const { track, feed } = videoFeed(640, 360);
   const client = new MeetingClient({
     join: await answer(),
     rejoin: answer,
-    video: feed.track,
+    video: track,
     audio: null,
     handlerName: "Chrome111",
     openSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
